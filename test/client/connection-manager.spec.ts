@@ -1,0 +1,232 @@
+import { strict as assert } from "node:assert";
+import { ConnectionManager, type ManagedSession, type ConnectionStatus, type ConnectionManagerOptions } from "../../src/client/connection-manager.js";
+import type { ControllerAddress } from "../../src/client/alternative-address.js";
+import { ConnectionError, S7Error, ConfigError, ValueError } from "../../src/errors.js";
+
+interface Info {
+  host: string;
+  port: number;
+}
+
+/** A session that answers reads with "<host>:<item>" and can be lost on demand. */
+class FakeSession implements ManagedSession<string, string, string, string, Info> {
+  readonly limits = { readMax: 3, writeMax: 3 };
+  closed = false;
+  private lost: ((err: S7Error) => void) | undefined;
+  constructor(readonly info: Info) {}
+  async read(items: string[]): Promise<string[]> {
+    if (this.closed) throw new ConnectionError("ERR_S7_CONNECTION_CLOSED", "closed");
+    return items.map((i) => `${this.info.host}:${this.info.port}:${i}`);
+  }
+  async write(items: string[]): Promise<string[]> {
+    return this.read(items);
+  }
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+  onClosed(listener: (err: S7Error) => void): void {
+    this.lost = listener;
+  }
+  loseConnection(): void {
+    this.closed = true;
+    this.lost?.(new ConnectionError("ERR_S7_CONNECTION_CLOSED", "connection reset by peer"));
+  }
+}
+
+class FakeFactory {
+  readonly attempts: ControllerAddress[] = [];
+  readonly sessions: FakeSession[] = [];
+  failures: S7Error[] = [];
+  /** When set, attempts hang until aborted. */
+  hang = false;
+  readonly aborted: ControllerAddress[] = [];
+  open = (endpoint: ControllerAddress, signal: AbortSignal): Promise<FakeSession> => {
+    this.attempts.push(endpoint);
+    if (this.hang) {
+      return new Promise((_, reject) => signal.addEventListener("abort", () => {
+        this.aborted.push(endpoint);
+        reject(signal.reason);
+      }));
+    }
+    const failure = this.failures.shift();
+    if (failure) return Promise.reject(failure);
+    const session = new FakeSession({ host: endpoint.host, port: endpoint.port });
+    this.sessions.push(session);
+    return Promise.resolve(session);
+  };
+}
+
+const PRIMARY: ControllerAddress = { host: "127.0.0.1", port: 1102, accessPoint: "" };
+
+type Options = ConnectionManagerOptions<ManagedSession<string, string, string, string, Info>>;
+
+function manager(factory: FakeFactory, extra: Partial<Options> = {}) {
+  return new ConnectionManager<string, string, string, string, Info>({
+    name: "PLC1",
+    primary: PRIMARY,
+    factory: factory.open,
+    backoff: { minMs: 5, maxMs: 40, jitter: 0 },
+    connectWaitMs: 2000,
+    ...extra,
+  });
+}
+
+function nextState(m: ConnectionManager<string, string, string, string, Info>, state: string): Promise<ConnectionStatus<Info>> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`state ${state} not reached (now ${m.status.state})`)), 5000);
+    const onStatus = (s: ConnectionStatus<Info>): void => {
+      if (s.state === state) {
+        clearTimeout(timer);
+        m.off("status", onStatus);
+        resolve(s);
+      }
+    };
+    m.on("status", onStatus);
+  });
+}
+
+describe("connection manager", () => {
+  it("connects at start when ForceConnectionState is 1 and serves reads through one session", async () => {
+    const f = new FakeFactory();
+    const m = manager(f);
+    const connected = nextState(m, "connected");
+    m.start();
+    await connected;
+    assert.deepEqual(await m.read(["a", "b"]), ["127.0.0.1:1102:a", "127.0.0.1:1102:b"]);
+    assert.equal(f.attempts.length, 1);
+    await m.close();
+  });
+
+  it("stays disconnected with ForceConnectionState 0 and fails requests with a clear reason", async () => {
+    const f = new FakeFactory();
+    const m = manager(f, { systemTags: { ForceConnectionState: 0 } });
+    m.start();
+    await assert.rejects(m.read(["a"]), (err: unknown) => err instanceof ConnectionError && /ForceConnectionState = 0/.test(err.message) && /PLC1/.test(err.message));
+    assert.equal(f.attempts.length, 0);
+    assert.equal(m.status.state, "disconnected");
+    await m.close();
+  });
+
+  it("terminates on ForceConnectionState 0 and establishes on 1 (SPEC §3)", async () => {
+    const f = new FakeFactory();
+    const m = manager(f);
+    m.start();
+    await nextState(m, "connected");
+    await m.setSystemTag("ForceConnectionState", 0);
+    assert.equal(m.status.state, "disconnected");
+    assert.equal(f.sessions[0]!.closed, true);
+    const again = nextState(m, "connected");
+    await m.setSystemTag("ForceConnectionState", "1");
+    await again;
+    assert.equal(f.attempts.length, 2);
+    await m.close();
+  });
+
+  it("connects to the AlternativeAddress after UseAlternativeAddress = 1 and ForceConnectionState 0 → 1", async () => {
+    const f = new FakeFactory();
+    const m = manager(f);
+    m.start();
+    await nextState(m, "connected");
+    await m.setSystemTag("AlternativeAddress", "IPAddress=127.0.0.2; Port=2102;");
+    await m.setSystemTag("ForceConnectionState", 0);
+    await m.setSystemTag("UseAlternativeAddress", 1);
+    const connected = nextState(m, "connected");
+    await m.setSystemTag("ForceConnectionState", 1);
+    const status = await connected;
+    assert.equal(status.alternative, true);
+    assert.deepEqual(f.attempts[1], { host: "127.0.0.2", port: 2102, accessPoint: "" });
+    assert.deepEqual(await m.read(["x"]), ["127.0.0.2:2102:x"]);
+    await m.close();
+  });
+
+  it("performs switch and switchBack as one step each", async () => {
+    const f = new FakeFactory();
+    const m = manager(f, { systemTags: { AlternativeAddress: "IPAddress=127.0.0.3;" } });
+    m.start();
+    await nextState(m, "connected");
+    let connected = nextState(m, "connected");
+    await m.switchTo(true);
+    assert.equal((await connected).endpoint.host, "127.0.0.3");
+    assert.equal(m.systemTags.UseAlternativeAddress, 1);
+    assert.equal(f.sessions[0]!.closed, true, "the previous session was ended first");
+    connected = nextState(m, "connected");
+    await m.switchTo(false);
+    assert.equal((await connected).endpoint.host, "127.0.0.1");
+    assert.deepEqual(f.attempts.map((a) => a.host), ["127.0.0.1", "127.0.0.3", "127.0.0.1"]);
+    await m.close();
+  });
+
+  it("refuses bad system tag values, names the tag and changes nothing", async () => {
+    const f = new FakeFactory();
+    const m = manager(f, { systemTags: { ForceConnectionState: 0 } });
+    await assert.rejects(m.setSystemTag("ForceConnectionState", 2), (e: unknown) => e instanceof ValueError && /@PLC1@ForceConnectionState must be 0 or 1/.test(e.message));
+    await assert.rejects(m.setSystemTag("AlternativeAddress", "IPAddress=1.2.3.4; Speed=9;"), ConfigError);
+    await assert.rejects(m.setSystemTag("UseAlternativeAddress", 1), /needs @PLC1@AlternativeAddress/);
+    await assert.rejects(m.switchTo(true), /AlternativeAddress is empty/);
+    assert.deepEqual(m.systemTags, { ForceConnectionState: 0, UseAlternativeAddress: 0, AlternativeAddress: "" });
+    assert.equal(f.attempts.length, 0);
+    await m.close();
+  });
+
+  it("reconnects with back-off after a lost session and resumes serving requests", async () => {
+    const f = new FakeFactory();
+    const m = manager(f);
+    m.start();
+    await nextState(m, "connected");
+    f.failures.push(new ConnectionError("ERR_S7_CONNECT", "connection refused"));
+    const waiting = nextState(m, "reconnect-wait");
+    f.sessions[0]!.loseConnection();
+    const w = await waiting;
+    assert.equal(w.lastError?.code, "ERR_S7_CONNECTION_CLOSED");
+    await nextState(m, "reconnect-wait");
+    await nextState(m, "connected");
+    assert.equal(f.attempts.length, 3);
+    assert.deepEqual(await m.read(["z"]), ["127.0.0.1:1102:z"]);
+    await m.close();
+  });
+
+  it("retries at once on retryNow() while waiting (certificate trusted)", async () => {
+    const f = new FakeFactory();
+    const m = manager(f, { backoff: { minMs: 60_000, maxMs: 60_000, jitter: 0 } });
+    f.failures.push(new S7Error("ERR_S7_UNTRUSTED", "manual trust required"));
+    m.start();
+    const wait = await nextState(m, "reconnect-wait");
+    assert.equal(wait.lastError?.code, "ERR_S7_UNTRUSTED");
+    assert.equal(wait.retryInMs, 60_000);
+    const connected = nextState(m, "connected");
+    m.retryNow();
+    await connected;
+    await m.close();
+  });
+
+  it("close() during a connection attempt aborts it, fails waiting requests and never reconnects", async () => {
+    const f = new FakeFactory();
+    f.hang = true;
+    const m = manager(f);
+    m.start();
+    assert.equal(m.status.state, "connecting");
+    const pending = m.read(["a"]);
+    await new Promise((r) => setImmediate(r));
+    await m.close();
+    await assert.rejects(pending, (e: unknown) => e instanceof ConnectionError && e.code === "ERR_S7_CLOSED");
+    assert.equal(f.aborted.length, 1);
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(f.attempts.length, 1, "no attempt after close");
+    await assert.rejects(m.read(["b"]), (e: unknown) => e instanceof ConnectionError && e.code === "ERR_S7_CLOSED");
+  });
+
+  it("never holds more than one session or attempt at a time across rapid toggles", async () => {
+    const f = new FakeFactory();
+    const m = manager(f);
+    m.start();
+    for (let i = 0; i < 20; i++) {
+      await m.setSystemTag("ForceConnectionState", 0);
+      await m.setSystemTag("ForceConnectionState", 1);
+    }
+    if (m.status.state !== "connected") await nextState(m, "connected");
+    const open = f.sessions.filter((s) => !s.closed);
+    assert.equal(open.length, 1);
+    await m.close();
+    assert.equal(f.sessions.filter((s) => !s.closed).length, 0);
+  });
+});
