@@ -1,0 +1,160 @@
+import { strict as assert } from "node:assert";
+import { readRequestFromMessage, readResultMessage } from "../../src/flow/read-message.js";
+import { writeEntriesFromMessage, writeResultMessage } from "../../src/flow/write-message.js";
+import { switchCommandFromMessage, switchStatusPayload } from "../../src/flow/switch-message.js";
+import { connectionNodeStatus } from "../../src/flow/status.js";
+import { applyInt64Mode } from "../../src/flow/int64.js";
+import { ItemError, S7Error, ValueError } from "../../src/errors.js";
+import type { ConnectionStatus } from "../../src/client/connection-manager.js";
+import type { SessionInfo } from "../../src/client/results.js";
+
+const itemError = (tag: string): ItemError => new ItemError("invalid LID", 0xff01n, { plc: "PLC1", tag });
+
+describe("s7-read messages", () => {
+  it("takes msg.tags first, then the configured tags, then msg.topic", () => {
+    assert.deepEqual(readRequestFromMessage({ tags: ["A.x", " B.y "], topic: "C.z" }, ["D.w"]), { tags: ["A.x", "B.y"], single: false });
+    assert.deepEqual(readRequestFromMessage({ tags: "A.x" }, ["D.w"]), { tags: ["A.x"], single: true });
+    assert.deepEqual(readRequestFromMessage({ topic: "C.z" }, ["D.w", "E.v"]), { tags: ["D.w", "E.v"], single: false });
+    assert.deepEqual(readRequestFromMessage({ topic: "C.z" }, []), { tags: ["C.z"], single: true });
+    assert.throws(() => readRequestFromMessage({}, []), /no tags to read/);
+    assert.throws(() => readRequestFromMessage({ tags: [1, 2] }, []), ValueError);
+  });
+
+  it("gives the bare value for one tag and an object keyed by tag for several; failed tags go to msg.errors", () => {
+    assert.deepEqual(readResultMessage([{ tag: "A.x", ok: true, value: 1.5 }], { tags: ["A.x"], single: true }, "bigint"), {
+      payload: 1.5,
+      nothingRead: false,
+    });
+    const mixed = readResultMessage(
+      [
+        { tag: "A.x", ok: true, value: 7n },
+        { tag: "B.y", ok: false, error: itemError("B.y") },
+        { tag: "C.z", ok: true, value: [1n, 2n] },
+      ],
+      { tags: ["A.x", "B.y", "C.z"], single: false },
+      "string",
+    );
+    assert.deepEqual(mixed.payload, { "A.x": "7", "C.z": ["1", "2"] });
+    assert.deepEqual(Object.keys(mixed.errors ?? {}), ["B.y"]);
+    assert.equal(mixed.error?.code, "ERR_S7_ITEM");
+    assert.equal(mixed.nothingRead, false);
+    const none = readResultMessage([{ tag: "B.y", ok: false, error: itemError("B.y") }], { tags: ["B.y"], single: true }, "bigint");
+    assert.equal(none.nothingRead, true);
+    assert.match(none.error!.message, /B\.y/);
+  });
+
+  it("converts 64-bit values deep inside structures but leaves dates and buffers alone", () => {
+    const d = new Date(0);
+    const b = Buffer.from([1]);
+    assert.deepEqual(applyInt64Mode({ a: [1n], d, b, n: 2 }, "number"), { a: [1], d, b, n: 2 });
+    assert.equal((applyInt64Mode({ d }, "string") as { d: Date }).d, d);
+  });
+});
+
+describe("s7-write messages", () => {
+  it("writes the configured tag or msg.topic with msg.payload, or every key of a payload object", () => {
+    assert.deepEqual(writeEntriesFromMessage({ topic: "X.y", payload: 3 }, "A.b"), [{ tag: "A.b", value: 3 }]);
+    assert.deepEqual(writeEntriesFromMessage({ topic: "X.y", payload: 3 }, ""), [{ tag: "X.y", value: 3 }]);
+    assert.deepEqual(writeEntriesFromMessage({ payload: { "A.b": 1, "C.d": "x" } }, ""), [
+      { tag: "A.b", value: 1 },
+      { tag: "C.d", value: "x" },
+    ]);
+    assert.throws(() => writeEntriesFromMessage({ payload: 5 }, ""), /nothing to write/);
+    assert.throws(() => writeEntriesFromMessage({ payload: {} }, ""), /empty object/);
+  });
+
+  it("reports per tag what was written", () => {
+    const out = writeResultMessage([
+      { tag: "A.b", ok: true, value: 1 },
+      { tag: "C.d", ok: false, error: itemError("C.d") },
+    ]);
+    assert.deepEqual(out.result["A.b"], { ok: true });
+    assert.equal(out.result["C.d"]!.ok, false);
+    assert.equal(out.error?.code, "ERR_S7_ITEM");
+  });
+});
+
+describe("s7-switch-connection messages", () => {
+  it("reads actions from msg.action, a string payload or a payload object", () => {
+    assert.deepEqual(switchCommandFromMessage({ action: "switch" }, "PLC1"), { kind: "action", action: "switch" });
+    assert.deepEqual(switchCommandFromMessage({ payload: "switchBack" }, "PLC1"), { kind: "action", action: "switchBack" });
+    assert.deepEqual(switchCommandFromMessage({ payload: { action: "switch" } }, "PLC1"), { kind: "action", action: "switch" });
+    assert.throws(() => switchCommandFromMessage({ action: "jump" }, "PLC1"), /unknown action "jump"/);
+  });
+
+  it("takes a system tag in msg.topic, with or without the @connection@ prefix", () => {
+    assert.deepEqual(switchCommandFromMessage({ topic: "@PLC1@ForceConnectionState", payload: 0 }, "PLC1"), {
+      kind: "set",
+      values: [["ForceConnectionState", 0]],
+    });
+    assert.deepEqual(switchCommandFromMessage({ topic: "useAlternativeAddress", payload: 1 }, "PLC1"), {
+      kind: "set",
+      values: [["UseAlternativeAddress", 1]],
+    });
+    assert.throws(() => switchCommandFromMessage({ topic: "@PLC2@ForceConnectionState", payload: 0 }, "PLC1"), /names connection "PLC2"/);
+    assert.throws(() => switchCommandFromMessage({ topic: "Speed", payload: 0 }, "PLC1"), /not a system tag/);
+  });
+
+  it("applies an object in the order address, disconnect, selection, connect", () => {
+    assert.deepEqual(
+      switchCommandFromMessage({ payload: { ForceConnectionState: 1, UseAlternativeAddress: 1, AlternativeAddress: "IPAddress=127.0.0.2;" } }, "PLC1"),
+      { kind: "set", values: [["AlternativeAddress", "IPAddress=127.0.0.2;"], ["UseAlternativeAddress", 1], ["ForceConnectionState", 1]] },
+    );
+    assert.deepEqual(switchCommandFromMessage({ payload: { UseAlternativeAddress: 1, ForceConnectionState: 0 } }, "PLC1"), {
+      kind: "set",
+      values: [["ForceConnectionState", 0], ["UseAlternativeAddress", 1]],
+    });
+    assert.throws(() => switchCommandFromMessage({ payload: { Colour: 1 } }, "PLC1"), /unknown key "Colour"/);
+    assert.deepEqual(switchCommandFromMessage({}, "PLC1"), { kind: "query" });
+  });
+
+  const connected: ConnectionStatus<SessionInfo> = {
+    state: "connected",
+    endpoint: { host: "127.0.0.1", port: 10102, accessPoint: "" },
+    alternative: false,
+    systemTags: { ForceConnectionState: 1, UseAlternativeAddress: 0, AlternativeAddress: "" },
+    info: {
+      tlsVersion: "TLSv1.3",
+      cipher: "TLS_AES_256_GCM_SHA384",
+      verdict: {
+        certificate: {
+          subject: "CN=PLC1",
+          issuer: "CN=PLC1",
+          fingerprint256: "ab".repeat(32),
+          serialNumber: "01",
+          validFrom: new Date("2026-01-01T00:00:00Z"),
+          validTo: new Date("2026-06-01T00:00:00Z"),
+          selfSigned: true,
+          ipAddresses: ["127.0.0.1"],
+          dnsNames: [],
+        },
+        trustedBy: "store",
+        revocationChecked: false,
+        warnings: [{ code: "EXPIRED", message: "certificate expired on 2026-06-01" }],
+      },
+      identity: { paom: "", orderNumber: "6ES7 511-1AK02-0AB0", firmware: "3.1", family: "S7-1500", secureCommunication: true, legitimation: "new" },
+      protectionLevel: 1,
+      limits: { readMax: 20, writeMax: 20 },
+    },
+  };
+
+  it("builds the status message with tags, address, TLS and certificate summary", () => {
+    const p = switchStatusPayload("PLC1", connected, new Date("2026-11-24T00:00:00Z"));
+    assert.equal(p.state, "connected");
+    assert.deepEqual(p.address, { host: "127.0.0.1", port: 10102, alternative: false });
+    assert.deepEqual(p.tls, { version: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384" });
+    assert.equal(p.certificate?.expired, true);
+    assert.deepEqual(p.certificate?.warnings, ["certificate expired on 2026-06-01"]);
+    assert.equal(p.ForceConnectionState, 1);
+    assert.equal(p.error, null);
+  });
+
+  it("maps connection states to node status: expired warns, untrusted waits, forced off is grey", () => {
+    assert.deepEqual(connectionNodeStatus(connected), { fill: "yellow", shape: "dot", key: "expired" });
+    const fresh = { ...connected, info: { ...connected.info!, verdict: { ...connected.info!.verdict, warnings: [] } } };
+    assert.deepEqual(connectionNodeStatus(fresh), { fill: "green", shape: "dot", key: "connected", params: { version: "1.3" } });
+    assert.equal(connectionNodeStatus({ ...connected, state: "reconnect-wait", lastError: new S7Error("ERR_S7_UNTRUSTED", "manual trust required") }).key, "untrusted");
+    const off = { ...connected, state: "disconnected" as const, systemTags: { ...connected.systemTags, ForceConnectionState: 0 as const } };
+    assert.equal(connectionNodeStatus(off).key, "forcedOff");
+  });
+});
