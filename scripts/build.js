@@ -52,6 +52,7 @@ const result = spawnSync(process.execPath, [tsc, "-p", path.join(root, "tsconfig
 if (result.status !== 0) process.exit(result.status ?? 1);
 
 // Editor HTML lives beside the node sources; locales and icons at the top level.
+fs.mkdirSync(path.join(dist, "nodes"), { recursive: true });
 for (const file of fs.existsSync(path.join(root, "nodes")) ? fs.readdirSync(path.join(root, "nodes")) : []) {
   if (file.endsWith(".html")) fs.copyFileSync(path.join(root, "nodes", file), path.join(dist, "nodes", file));
 }
