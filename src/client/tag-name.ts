@@ -253,6 +253,11 @@ function parseSymbolicPath(text: string): PathElement[] {
   }
 }
 
+/** One name of a symbolic path as written in a tag: quoted when it is not a plain identifier. */
+export function formatNamePart(name: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name : `"${name}"`;
+}
+
 /** The canonical spelling of a parsed tag, used as a cache key. */
 export function formatTag(tag: TagAddress): string {
   switch (tag.kind) {
@@ -267,7 +272,7 @@ export function formatTag(tag: TagAddress): string {
     case "symbolic":
       return tag.path
         .map((p) => {
-          const name = /^[A-Za-z_][A-Za-z0-9_]*$/.test(p.name) ? p.name : `"${p.name}"`;
+          const name = formatNamePart(p.name);
           return p.indices.length > 0 ? `${name}[${p.indices.join(",")}]` : name;
         })
         .join(".");
