@@ -155,6 +155,15 @@ export class ConnectionManager<R, W, RR, WR, I> extends EventEmitter {
   }
 
   /**
+   * Runs `fn` with the connected session, waiting for the connection like a
+   * read does (used for browsing).
+   */
+  async withSession<T>(fn: (session: ManagedSession<R, W, RR, WR, I>) => Promise<T>): Promise<T> {
+    this.assertOpen();
+    return fn(await this.sessionForRequest());
+  }
+
+  /**
    * Sets one system tag. The value is checked first; a bad value throws
    * (ValueError / ConfigError naming the tag) and changes nothing.
    */

@@ -126,7 +126,7 @@ export function switchStatusPayload(connection: string, status: ConnectionStatus
             validTo: cert.validTo.toISOString(),
             selfSigned: cert.selfSigned,
             expired: cert.validTo.getTime() < now.getTime(),
-            trustedBy: info.verdict.trustedBy,
+            trustedBy: info.verdict.trustedBy === "root-ca" ? "rootCA" : "store",
             warnings: info.verdict.warnings.map((w) => w.message),
           }
         : null,

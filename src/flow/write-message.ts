@@ -3,8 +3,8 @@
  *
  * One tag: the node's configured tag, else `msg.topic`, with the value in
  * `msg.payload`. Many: `msg.payload` is an object keyed by tag name.
- * The output keeps the message and adds `msg.result = { "<tag>": { ok: true }
- * | { ok: false, error: "<text>" } }`.
+ * The output keeps the message and adds `msg.result = { "<tag>": { ok: true,
+ * value } | { ok: false, error: "<text>" } }` (value = as written).
  */
 import { S7Error, ValueError } from "../errors.js";
 import type { WriteEntry, WriteOutcome } from "../client/results.js";
@@ -23,7 +23,7 @@ export function writeEntriesFromMessage(msg: { topic?: unknown; payload?: unknow
   throw new ValueError("nothing to write: configure a tag, set msg.topic to a tag name, or send msg.payload as { tag: value, … }");
 }
 
-export type WriteResultEntry = { ok: true } | { ok: false; error: string };
+export type WriteResultEntry = { ok: true; value: unknown } | { ok: false; error: string };
 
 export interface WriteResultMessage {
   result: Record<string, WriteResultEntry>;
@@ -34,7 +34,7 @@ export function writeResultMessage(outcomes: readonly WriteOutcome[]): WriteResu
   const result: Record<string, WriteResultEntry> = {};
   const failed: Array<Extract<WriteOutcome, { ok: false }>> = [];
   for (const o of outcomes) {
-    if (o.ok) result[o.tag] = { ok: true };
+    if (o.ok) result[o.tag] = { ok: true, value: o.value };
     else {
       result[o.tag] = { ok: false, error: o.error.message };
       failed.push(o);

@@ -68,7 +68,7 @@ describe("s7-write messages", () => {
       { tag: "A.b", ok: true, value: 1 },
       { tag: "C.d", ok: false, error: itemError("C.d") },
     ]);
-    assert.deepEqual(out.result["A.b"], { ok: true });
+    assert.deepEqual(out.result["A.b"], { ok: true, value: 1 });
     assert.equal(out.result["C.d"]!.ok, false);
     assert.equal(out.error?.code, "ERR_S7_ITEM");
   });
