@@ -136,6 +136,18 @@ export class TagIO {
         outcomes[i] = { tag: entry.tag, ok: false, error: asError(err, entry.tag, this.service.plc) };
       }
     }
+    // One invalid value stops the whole batch: nothing is written (SPEC §2 s7-write).
+    const invalid = outcomes.find((o): o is Extract<WriteOutcome, { ok: false }> => o !== undefined && !o.ok);
+    if (invalid !== undefined) {
+      return entries.map(
+        (e, i): WriteOutcome =>
+          outcomes[i] ?? {
+            tag: e.tag,
+            ok: false,
+            error: new ValueError(`${e.tag}: not written, because ${invalid.tag} in the same request is invalid`, { plc: this.service.plc, tag: e.tag }),
+          },
+      );
+    }
     const failures = new Map<number, S7Error>();
     for (let start = 0; start < items.length; start += this.service.limits.writeMax) {
       const chunk = items.slice(start, start + this.service.limits.writeMax);

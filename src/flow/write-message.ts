@@ -48,3 +48,11 @@ export function writeResultMessage(outcomes: readonly WriteOutcome[]): WriteResu
   }
   return out;
 }
+
+/** Codes of failures found before anything was sent (a bad name or value): the batch was not written. */
+const PRE_SEND_CODES: ReadonlySet<string> = new Set(["ERR_S7_VALUE", "ERR_S7_TAG_SYNTAX", "ERR_S7_TAG_NOT_FOUND"]);
+
+/** True when every outcome failed before sending: s7-write sends no output then, only the error. */
+export function nothingWritten(outcomes: readonly WriteOutcome[]): boolean {
+  return outcomes.every((o) => !o.ok && PRE_SEND_CODES.has(o.error.code));
+}

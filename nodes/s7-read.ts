@@ -1,0 +1,81 @@
+/** s7-read: reads tags on input or on its own interval (SPEC §2). Thin: the work is in src/flow and src/client. */
+import type { Int64Mode } from "../src/client/results.js";
+import { readRequestFromMessage, readResultMessage } from "../src/flow/read-message.js";
+import { connectionNodeOf, numberProperty, showConnectionStatus, type NodeMessage, type RedNode, type RedRuntime } from "./red.js";
+
+interface ReadConfig {
+  id: string;
+  name?: string;
+  connection?: string;
+  tags?: unknown;
+  interval?: unknown;
+  int64?: unknown;
+}
+
+const INT64_MODES: readonly Int64Mode[] = ["bigint", "string", "number"];
+
+export = function register(RED: RedRuntime): void {
+  function S7ReadNode(this: RedNode, config: ReadConfig): void {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const tags = Array.isArray(config.tags) ? config.tags.filter((t): t is string => typeof t === "string") : [];
+    const int64: Int64Mode = INT64_MODES.includes(config.int64 as Int64Mode) ? (config.int64 as Int64Mode) : "bigint";
+    const owner = connectionNodeOf(RED, config.connection);
+    if (owner === undefined) {
+      node.status({ fill: "red", shape: "ring", text: "s7-read.errors.noConnection" });
+      node.on("input", (_msg, _send, done) => done(new Error(RED._("s7-read.errors.noConnection"))));
+      return;
+    }
+    owner.register(node, (status) => showConnectionStatus(RED, node, status));
+
+    const read = async (msg: NodeMessage): Promise<{ msg: NodeMessage; error?: Error; send: boolean }> => {
+      const connection = owner.connection;
+      if (connection === undefined) throw owner.configError ?? new Error(RED._("s7-read.errors.noConnection"));
+      const request = readRequestFromMessage(msg, tags);
+      const outcomes = await connection.read(request.tags);
+      const result = readResultMessage(outcomes, request, int64);
+      if (!result.nothingRead) {
+        msg.payload = result.payload;
+        if (request.single) msg.topic = request.tags[0];
+        if (result.errors) msg.errors = result.errors;
+        else delete msg.errors;
+      }
+      return { msg, send: !result.nothingRead, ...(result.error ? { error: result.error } : {}) };
+    };
+
+    node.on("input", (msg, send, done) => {
+      read(msg).then(
+        (r) => {
+          if (r.send) send(r.msg);
+          done(r.error);
+        },
+        (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
+      );
+    });
+
+    // Own interval: one read at a time; a tick while a read is still running is skipped.
+    const interval = numberProperty(config.interval, 0);
+    let timer: NodeJS.Timeout | undefined;
+    let busy = false;
+    if (interval >= 100) {
+      timer = setInterval(() => {
+        if (busy) return;
+        busy = true;
+        read({}).then(
+          (r) => {
+            if (r.send) node.send(r.msg);
+            if (r.error) node.error(r.error, r.msg);
+          },
+          (err: unknown) => node.error(err),
+        ).finally(() => (busy = false));
+      }, interval);
+    }
+
+    node.on("close", (_removed, done) => {
+      if (timer) clearInterval(timer);
+      owner.deregister(node);
+      done();
+    });
+  }
+  RED.nodes.registerType("s7-read", S7ReadNode);
+};

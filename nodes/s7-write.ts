@@ -1,0 +1,51 @@
+/** s7-write: writes one tag or many (SPEC §2); values are checked before anything is sent. */
+import { nothingWritten, writeEntriesFromMessage, writeResultMessage } from "../src/flow/write-message.js";
+import { connectionNodeOf, showConnectionStatus, type RedNode, type RedRuntime } from "./red.js";
+
+interface WriteConfig {
+  id: string;
+  name?: string;
+  connection?: string;
+  tag?: unknown;
+}
+
+export = function register(RED: RedRuntime): void {
+  function S7WriteNode(this: RedNode, config: WriteConfig): void {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const tag = typeof config.tag === "string" ? config.tag : "";
+    const owner = connectionNodeOf(RED, config.connection);
+    if (owner === undefined) {
+      node.status({ fill: "red", shape: "ring", text: "s7-write.errors.noConnection" });
+      node.on("input", (_msg, _send, done) => done(new Error(RED._("s7-write.errors.noConnection"))));
+      return;
+    }
+    owner.register(node, (status) => showConnectionStatus(RED, node, status));
+
+    node.on("input", (msg, send, done) => {
+      void (async () => {
+        try {
+          const connection = owner.connection;
+          if (connection === undefined) throw owner.configError ?? new Error(RED._("s7-write.errors.noConnection"));
+          const entries = writeEntriesFromMessage(msg, tag);
+          const outcomes = await connection.write(entries);
+          const result = writeResultMessage(outcomes);
+          // A batch refused before sending (a bad name or value) produces no output, only the error.
+          if (!nothingWritten(outcomes)) {
+            msg.result = result.result;
+            send(msg);
+          }
+          done(result.error);
+        } catch (err) {
+          done(err instanceof Error ? err : new Error(String(err)));
+        }
+      })();
+    });
+
+    node.on("close", (_removed, done) => {
+      owner.deregister(node);
+      done();
+    });
+  }
+  RED.nodes.registerType("s7-write", S7WriteNode);
+};
