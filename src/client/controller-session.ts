@@ -53,7 +53,7 @@ export interface ControllerSessionOptions {
 }
 
 /** Codes of a re-check refusal that must not end a running session. */
-const KEEP_RUNNING_CODES = new Set(["ERR_S7_EXPIRED", "ERR_S7_CERT_EXPIRED", "ERR_S7_NOT_YET_VALID"]);
+const KEEP_RUNNING_CODES: ReadonlySet<string> = new Set(["ERR_S7_EXPIRED", "ERR_S7_NOT_YET_VALID"]);
 
 export class ControllerSession implements ManagedSession<string, WriteEntry, ReadOutcome, WriteOutcome, SessionInfo> {
   readonly info: SessionInfo;

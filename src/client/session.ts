@@ -6,7 +6,7 @@
  * module adds the session id, the IntegrityId counters and their check on the
  * answer.
  */
-import { ConnectionError, PlcError, ProtocolError, S7Error, isErrorReturnValue } from "../errors.js";
+import { ConnectionError, PlcError, ProtocolError, S7Error, errorCodeName, isErrorReturnValue } from "../errors.js";
 import { FunctionCode, Ids } from "../protocol/constants.js";
 import { ProtocolVersion } from "../protocol/frame.js";
 import { decodePdu, encodeRequest, type RequestMessage, type ResponseMessage } from "../protocol/pdu.js";
@@ -27,6 +27,8 @@ export interface SessionChannel extends PduChannel {
   /** TLS exporter (§12.4); the new legitimation derives its key from it. */
   exportKeyingMaterial(length: number, label: string, context?: Buffer): Buffer;
   close(): Promise<void>;
+  /** Starts delivering PDUs once the session's listeners are attached. */
+  start?(): void;
 }
 
 export interface SessionOptions {
@@ -81,6 +83,7 @@ export class Session {
       this.closedError = err ?? new ConnectionError("ERR_S7_CONNECTION_CLOSED", "connection closed", { plc: this.plc });
       for (const l of this.closeListeners.splice(0)) l(this.closedError);
     });
+    channel.start?.();
   }
 
   /** Runs the session set-up of §13–§16 on a fresh channel. Closes the channel on failure. */
@@ -188,7 +191,8 @@ export class Session {
     );
     const code = Number(BigInt.asIntN(16, body.returnValue));
     if (code < 0 || code === 22) {
-      throw new PlcError("password refused by the controller (legitimation failed)", body.returnValue, { plc: this.plc });
+      const code16 = Number(BigInt.asIntN(16, body.returnValue));
+      throw new S7Error("ERR_S7_LEGITIMATION", `password refused by the controller (legitimation failed, code ${code16})`, { plc: this.plc });
     }
     if (code !== PRE_LEGITIMATED) await this.readProtectionLevel();
   }
@@ -360,10 +364,8 @@ export class Session {
       fatal = true;
     }
     if (!fatal) return;
-    const err =
-      code !== undefined
-        ? new PlcError("the controller ended the session with a SystemEvent", code, { plc: this.plc })
-        : new ProtocolError("the controller ended the session with a SystemEvent", { plc: this.plc });
+    const detail = code !== undefined ? ` (code ${Number(BigInt.asIntN(16, code))}${errorCodeName(Number(BigInt.asIntN(16, code)))})` : "";
+    const err = new S7Error("ERR_S7_SYSTEM_EVENT", `the controller ended the session with a SystemEvent${detail}`, { plc: this.plc, transient: true });
     this.mux.failAll(err);
     this.channel.destroy(err);
   }

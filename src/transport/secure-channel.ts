@@ -1,0 +1,173 @@
+/**
+ * An established S7CommPlus-over-TLS connection (either side): PDUs in,
+ * PDUs out, with the framing of S7COMMPLUS-TLS §5 — one S7CommPlus fragment
+ * per TLS record, the trailer in the record of the last fragment, fragment
+ * sizes chosen so that each record fits one COTP TPDU. Incoming frames are
+ * reassembled from the decrypted stream with a size cap. Every fault ends the
+ * channel with one typed error; `close` is emitted exactly once.
+ */
+import { EventEmitter } from "node:events";
+import type { TLSSocket } from "node:tls";
+import { ConnectionError, ProtocolError, S7Error, TlsError } from "../errors.js";
+import { FrameParser, encodeFrames } from "../protocol/frame.js";
+import type { PeerCertificates, TrustVerdict } from "./verifier.js";
+import type { CotpLink } from "./cotp-link.js";
+
+const FRAME_OVERHEAD = 8; // 4-byte frame header + 4-byte trailer
+const TLS_RECORD_HEADER = 5;
+/** TLS 1.3 AEAD: 16-byte tag + 1 inner content-type byte. */
+const TLS13_OVERHEAD = 17;
+/** TLS 1.2 AES-GCM: 8-byte explicit nonce + 16-byte tag. */
+const TLS12_OVERHEAD = 24;
+
+export interface SecureChannelInit {
+  plc: string;
+  role: "client" | "server";
+  tls: TLSSocket;
+  link: CotpLink;
+  /** Largest DT payload (TPDU size − 7). */
+  maxDtPayload: number;
+  maxPduBytes?: number;
+  remote: { host: string; port: number };
+}
+
+export class SecureChannel extends EventEmitter {
+  readonly plc: string;
+  readonly role: "client" | "server";
+  readonly remote: { host: string; port: number };
+  readonly tlsVersion: string;
+  readonly cipher: string;
+  /** S7CommPlus data bytes per fragment, from the negotiated record overhead. */
+  readonly maxFragmentData: number;
+  /** Set by the client after the certificate check. */
+  verdict!: TrustVerdict;
+  private readonly tls: TLSSocket;
+  private readonly link: CotpLink;
+  private readonly parser: FrameParser;
+  private closed = false;
+  private closeError: S7Error | undefined;
+
+  constructor(init: SecureChannelInit) {
+    super();
+    this.plc = init.plc;
+    this.role = init.role;
+    this.remote = init.remote;
+    this.tls = init.tls;
+    this.link = init.link;
+    this.tlsVersion = init.tls.getProtocol() ?? "unknown";
+    this.cipher = init.tls.getCipher()?.standardName ?? init.tls.getCipher()?.name ?? "unknown";
+    const overhead = this.tlsVersion === "TLSv1.3" ? TLS13_OVERHEAD : TLS12_OVERHEAD;
+    this.maxFragmentData = init.maxDtPayload - TLS_RECORD_HEADER - overhead - FRAME_OVERHEAD;
+    this.parser = new FrameParser(init.maxPduBytes === undefined ? {} : { maxPduBytes: init.maxPduBytes });
+    // Events are attached by start(): the caller first decides whether to keep the channel.
+  }
+
+  /** The certificates the peer presented (client side). */
+  get peerCertificates(): PeerCertificates {
+    const chain: Buffer[] = [];
+    let cert = this.tls.getPeerCertificate(true);
+    const seen = new Set<string>();
+    while (cert && cert.raw && !seen.has(cert.fingerprint256)) {
+      seen.add(cert.fingerprint256);
+      chain.push(cert.raw);
+      cert = cert.issuerCertificate;
+    }
+    const [leaf = Buffer.alloc(0), ...intermediates] = chain;
+    return { leaf, intermediates };
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  get bytesIn(): number {
+    return this.link.bytesIn;
+  }
+
+  get bytesOut(): number {
+    return this.link.bytesOut;
+  }
+
+  /** Starts delivering PDUs (call once listeners are attached). */
+  start(): void {
+    this.tls.on("data", (chunk: Buffer) => this.onData(chunk));
+    this.tls.on("error", (err: Error & { code?: string }) => this.end(this.classify(err)));
+    this.tls.on("close", () => this.end(this.link.error));
+    this.link.on("end", (err?: S7Error) => {
+      if (err) this.end(err);
+    });
+    if (this.tls.destroyed) this.end(this.link.error);
+  }
+
+  /** TLS exporter (§12.4), e.g. (32, "EXPERIMENTAL_OMS"). */
+  exportKeyingMaterial(length: number, label: string, context?: Buffer): Buffer {
+    if (context !== undefined) return this.tls.exportKeyingMaterial(length, label, context);
+    // Without a context argument at all (§12.4); the typings insist on one.
+    const exportWithoutContext = this.tls.exportKeyingMaterial as unknown as (this: TLSSocket, length: number, label: string) => Buffer;
+    return exportWithoutContext.call(this.tls, length, label);
+  }
+
+  /** Frames and sends one PDU: each fragment is written on its own, so it becomes one TLS record. */
+  sendPdu(version: number, pdu: Buffer): void {
+    if (this.closed) throw this.closeError ?? new ConnectionError("ERR_S7_CONNECTION_CLOSED", "connection closed", { plc: this.plc });
+    for (const frame of encodeFrames(version, pdu, this.maxFragmentData)) this.tls.write(frame);
+  }
+
+  /** Writes raw bytes inside TLS (fault injection in the simulator). */
+  writeRaw(bytes: Buffer): void {
+    if (!this.closed) this.tls.write(bytes);
+  }
+
+  /** Ends at once; pending requests fail with `err` (or a plain close). */
+  destroy(err?: S7Error): void {
+    this.end(err);
+  }
+
+  /** Ends politely (close_notify, FIN) and resolves when the socket is gone (at most 2 s). */
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.end(undefined), 2000);
+      this.once("close", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.tls.end();
+    });
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    let messages;
+    try {
+      messages = this.parser.push(chunk);
+    } catch (err) {
+      this.end(new ProtocolError(err instanceof Error ? err.message : String(err), { plc: this.plc, cause: err }));
+      return;
+    }
+    for (const m of messages) {
+      if (this.closed) return;
+      if (m.kind === "pdu") this.emit("pdu", m.version, m.pdu);
+      else if (m.kind === "systemEvent") this.emit("systemEvent", m.data);
+      // Legacy keep-alives carry nothing for us.
+    }
+  }
+
+  private classify(err: Error & { code?: string; library?: string; reason?: string }): S7Error {
+    if (this.link.error) return this.link.error;
+    if (err instanceof S7Error) return err;
+    if (err.code === "ECONNRESET" || err.code === "EPIPE") {
+      return new ConnectionError("ERR_S7_CONNECTION_CLOSED", `connection reset by the ${this.role === "client" ? "controller" : "client"}`, { plc: this.plc, transient: true, cause: err });
+    }
+    return new TlsError(`TLS error: ${err.reason ?? err.message}`, err.code, { plc: this.plc, transient: true, cause: err });
+  }
+
+  private end(err: S7Error | undefined): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closeError = err;
+    this.tls.destroy();
+    this.link.socket.destroy();
+    this.emit("close", err);
+  }
+}

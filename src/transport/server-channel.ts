@@ -1,0 +1,119 @@
+/**
+ * The controller side of a secure channel (SIMULATOR.md §2–§5): accepts the
+ * COTP CR (parameters in any order, the SIMATIC-ROOT TSAPs), answers the CC
+ * exactly like a real CPU (c0, c1, c2, calling TSAP echoed), answers InitSsl
+ * in one plaintext DT, then runs the TLS server over the COTP Duplex. Any
+ * violation closes the socket; nothing is thrown out of a socket handler.
+ */
+import type { Socket } from "node:net";
+import * as tls from "node:tls";
+import { ConnectionError, ProtocolError, S7Error, TimeoutError, TlsError } from "../errors.js";
+import { DEFAULT_TPDU_SIZE_CODE, PduType, TSAP, decodeConnectionTpdu, encodeConnectionTpdu, encodeDt, tpduSizeBytes, tpduType } from "./cotp.js";
+import { CotpLink, nextDtUnit, nextTpdu } from "./cotp-link.js";
+import { CotpDuplex } from "./cotp-duplex.js";
+import { decodeInitSslRequest, encodeInitSslResponse } from "./initssl.js";
+import { SecureChannel } from "./secure-channel.js";
+import { serverContext, type TlsVersionName } from "./tls-settings.js";
+
+export interface AcceptChannelOptions {
+  /** PEM private key and certificate (chain allowed). */
+  key: string;
+  cert: string;
+  tlsVersions?: TlsVersionName[];
+  /** TLS 1.2 cipher list override (tests of refused suites). */
+  ciphers?: string;
+  /** Deadline for CR, InitSsl and the handshake (default 10 s). */
+  handshakeTimeoutMs?: number;
+  maxPduBytes?: number;
+  /** Name for messages. */
+  plc?: string;
+  /** Own COTP source reference (a real CPU counts them up per connection). */
+  sourceRef?: number;
+  /** Answer InitSsl with this ReturnValue (negative = a controller without Secure Communication). */
+  initSslReturnValue?: bigint;
+  hooks?: {
+    /** Runs after InitSsl, before the TLS server starts (fault injection: stall the handshake). */
+    beforeTls?(): Promise<void>;
+  };
+}
+
+const ACCEPTED_TSAPS: ReadonlySet<string> = new Set(Object.values(TSAP));
+/** TPKT packets a client may send: larger than 1024 is tolerated (SIMULATOR.md §2). */
+const SERVER_MAX_PACKET = 8192;
+
+export async function acceptSecureChannel(socket: Socket, options: AcceptChannelOptions): Promise<SecureChannel> {
+  const plc = options.plc ?? "simulator";
+  const link = new CotpLink(socket, { plc, maxPacket: SERVER_MAX_PACKET });
+  socket.setNoDelay(true);
+  const deadline = options.handshakeTimeoutMs ?? 10_000;
+  let timer: NodeJS.Timeout | undefined;
+  let phase = "COTP connection request";
+  const failure = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError(`client silent during ${phase} for ${deadline} ms`, { plc })), deadline);
+    link.once("end", (err?: S7Error) => reject(err ?? new ConnectionError("ERR_S7_CONNECTION_CLOSED", `client left during ${phase}`, { plc })));
+  });
+  failure.catch(() => undefined);
+  let tlsSocket: tls.TLSSocket | undefined;
+  try {
+    const cr = await Promise.race([failure, nextTpdu(link)]);
+    if (tpduType(cr) !== PduType.CR) throw new ProtocolError(`expected a COTP connection request, got 0x${cr[1]!.toString(16)}`, { plc });
+    const request = decodeConnectionTpdu(cr);
+    const called = request.calledTsap?.toString("ascii") ?? "";
+    if (!ACCEPTED_TSAPS.has(called)) throw new ProtocolError(`unknown called TSAP "${called}"`, { plc });
+    const asked = request.tpduSizeCode ?? DEFAULT_TPDU_SIZE_CODE;
+    const sizeCode = Math.min(asked, DEFAULT_TPDU_SIZE_CODE);
+    link.send(
+      encodeConnectionTpdu({
+        type: "CC",
+        dstRef: request.srcRef,
+        srcRef: options.sourceRef ?? 1,
+        classOption: 0,
+        tpduSizeCode: sizeCode,
+        ...(request.callingTsap ? { callingTsap: request.callingTsap } : {}),
+        ...(request.calledTsap ? { calledTsap: request.calledTsap } : {}),
+        order: [],
+      }),
+    );
+
+    phase = "InitSsl";
+    const frame = await Promise.race([failure, nextDtUnit(link, "the InitSsl request")]);
+    const init = decodeInitSslRequest(frame);
+    const returnValue = options.initSslReturnValue ?? 0n;
+    link.send(encodeDt(encodeInitSslResponse(init.sequence, returnValue)));
+    if (returnValue !== 0n && BigInt.asIntN(16, returnValue) < 0n) {
+      throw new ConnectionError("ERR_S7_NO_TLS", "configured without Secure Communication: InitSsl refused", { plc });
+    }
+    if (options.hooks?.beforeTls) await Promise.race([failure, options.hooks.beforeTls()]);
+
+    phase = "TLS handshake";
+    const duplex = new CotpDuplex(link, tpduSizeBytes(sizeCode));
+    tlsSocket = new tls.TLSSocket(duplex, {
+      isServer: true,
+      secureContext: serverContext({ key: options.key, cert: options.cert, versions: options.tlsVersions ?? ["TLSv1.3"], ...(options.ciphers ? { ciphers: options.ciphers } : {}) }),
+      requestCert: false,
+    });
+    const secured = tlsSocket;
+    await Promise.race([
+      failure,
+      new Promise<void>((resolve, reject) => {
+        secured.once("secure", () => resolve());
+        secured.once("error", (err: Error & { code?: string; reason?: string }) => reject(link.error ?? new TlsError(`TLS handshake failed: ${err.reason ?? err.message}`, err.code, { plc })));
+      }),
+    ]);
+    return new SecureChannel({
+      plc,
+      role: "server",
+      tls: secured,
+      link,
+      maxDtPayload: duplex.maxPayload,
+      remote: { host: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 },
+      ...(options.maxPduBytes === undefined ? {} : { maxPduBytes: options.maxPduBytes }),
+    });
+  } catch (err) {
+    tlsSocket?.destroy();
+    link.fail(err instanceof S7Error ? err : new ProtocolError(String(err), { plc }));
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * The TLS parameters of S7COMMPLUS-TLS §12.2 and SPEC §8, in one place for
+ * both sides: TLS 1.3 preferred, TLS 1.2 only with ECDHE + AES-GCM, a single
+ * X25519 key share, no tickets or resumption. The version and curve options
+ * go into the secure context (next to `secureContext` they would be ignored).
+ */
+import { constants } from "node:crypto";
+import * as tls from "node:tls";
+
+export type TlsVersionName = "TLSv1.3" | "TLSv1.2";
+
+/** AEAD suites only: the TLS 1.3 ones (Node sorts the TLS_ names into the 1.3 list) and, for TLS 1.2, ECDHE with AES-GCM. */
+export const CIPHERS = [
+  "TLS_AES_256_GCM_SHA384",
+  "TLS_AES_128_GCM_SHA256",
+  "TLS_CHACHA20_POLY1305_SHA256",
+  "ECDHE-ECDSA-AES256-GCM-SHA384",
+  "ECDHE-RSA-AES256-GCM-SHA384",
+  "ECDHE-ECDSA-AES128-GCM-SHA256",
+  "ECDHE-RSA-AES128-GCM-SHA256",
+].join(":");
+
+/** Session tickets off, renegotiation off: nothing can be resumed. */
+const SECURE_OPTIONS = constants.SSL_OP_NO_TICKET | (constants.SSL_OP_NO_RENEGOTIATION ?? 0);
+
+export function versionRange(versions: readonly TlsVersionName[]): { minVersion: tls.SecureVersion; maxVersion: tls.SecureVersion } {
+  const has12 = versions.includes("TLSv1.2");
+  const has13 = versions.includes("TLSv1.3");
+  if (!has12 && !has13) throw new RangeError("at least one of TLSv1.3 and TLSv1.2 is needed");
+  return { minVersion: has12 ? "TLSv1.2" : "TLSv1.3", maxVersion: has13 ? "TLSv1.3" : "TLSv1.2" };
+}
+
+export function clientContext(versions: readonly TlsVersionName[]): tls.SecureContext {
+  return tls.createSecureContext({
+    ...versionRange(versions),
+    ecdhCurve: "X25519",
+    ciphers: CIPHERS,
+    secureOptions: SECURE_OPTIONS,
+  } as tls.SecureContextOptions);
+}
+
+export function serverContext(options: { key: string; cert: string; versions: readonly TlsVersionName[]; ciphers?: string }): tls.SecureContext {
+  return tls.createSecureContext({
+    key: options.key,
+    cert: options.cert,
+    ...versionRange(options.versions),
+    ecdhCurve: "X25519:P-256",
+    ciphers: options.ciphers ?? CIPHERS,
+    secureOptions: SECURE_OPTIONS,
+  } as tls.SecureContextOptions);
+}

@@ -1,0 +1,67 @@
+/**
+ * TPKT (RFC 1006, S7COMMPLUS-TLS §3): `03 00 len16` + payload, where the
+ * length counts the whole packet. The parser takes a TCP byte stream in any
+ * chunking and returns whole packets; a wrong version, a length below the
+ * smallest TPDU or above the cap is a ProtocolError (the connection is reset),
+ * and nothing is allocated for a length that was refused.
+ */
+import { ProtocolError } from "../errors.js";
+
+export const TPKT_VERSION = 3;
+export const TPKT_HEADER = 4;
+/** The shortest packet carrying a TPDU: header + the 3 bytes of an (empty) DT. */
+export const TPKT_MIN_LENGTH = 7;
+
+export function encodeTpkt(payload: Uint8Array): Buffer {
+  const length = TPKT_HEADER + payload.length;
+  if (length > 0xffff) throw new RangeError(`TPKT payload of ${payload.length} bytes does not fit one packet`);
+  const out = Buffer.allocUnsafe(length);
+  out[0] = TPKT_VERSION;
+  out[1] = 0;
+  out.writeUInt16BE(length, 2);
+  out.set(payload, TPKT_HEADER);
+  return out;
+}
+
+export class TpktParser {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+
+  /** @param maxPacket largest packet accepted (header included). */
+  constructor(private readonly maxPacket: number = 0xffff) {}
+
+  /** Adds bytes; returns the payloads of the packets now complete. */
+  push(chunk: Buffer): Buffer[] {
+    if (chunk.length > 0) {
+      this.chunks.push(chunk);
+      this.buffered += chunk.length;
+    }
+    const out: Buffer[] = [];
+    for (;;) {
+      if (this.buffered < TPKT_HEADER) break;
+      const head = this.peek(TPKT_HEADER);
+      if (head[0] !== TPKT_VERSION) throw new ProtocolError(`TPKT version ${head[0]} (expected 3)`);
+      const length = head.readUInt16BE(2);
+      if (length < TPKT_MIN_LENGTH) throw new ProtocolError(`TPKT length ${length} is below ${TPKT_MIN_LENGTH}`);
+      if (length > this.maxPacket) throw new ProtocolError(`TPKT length ${length} exceeds the ${this.maxPacket}-byte limit`);
+      if (this.buffered < length) break;
+      const packet = this.take(length);
+      out.push(packet.subarray(TPKT_HEADER));
+    }
+    return out;
+  }
+
+  private peek(n: number): Buffer {
+    if (this.chunks[0]!.length >= n) return this.chunks[0]!.subarray(0, n);
+    return Buffer.concat(this.chunks).subarray(0, n);
+  }
+
+  private take(n: number): Buffer {
+    const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+    const packet = all.subarray(0, n);
+    const rest = all.subarray(n);
+    this.chunks = rest.length > 0 ? [rest] : [];
+    this.buffered = rest.length;
+    return packet;
+  }
+}
