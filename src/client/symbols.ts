@@ -14,9 +14,7 @@ import { symbolCrc, type SymbolPathElement } from "../protocol/crc.js";
 import type { ExploreRequest, ExploreResponse } from "../protocol/messages/explore.js";
 import {
   formatPlcType,
-  softdatatypeOf,
   typeNameOfSoftdatatype,
-  SOFTDATATYPE,
   STRING_MAX,
   type ArrayType,
   type PlcType,
@@ -24,6 +22,7 @@ import {
   type StructMemberType,
 } from "../values/plc-type.js";
 import { formatNamePart, type SymbolicTag } from "./tag-name.js";
+import { symbolPathElement } from "../values/symbol-crc.js";
 
 /** The services the symbol table uses (a Session provides them). */
 export interface SymbolSource {
@@ -209,7 +208,7 @@ export class SymbolTable {
       const member: StructMemberType | undefined = type.members.find((m) => m.name === element.name) ?? type.members.find((m) => m.name.toLowerCase() === element.name.toLowerCase());
       if (member === undefined) throw notFound(`no member "${element.name}" (members: ${type.members.map((m) => m.name).slice(0, 12).join(", ")})`);
       lids.push(member.lid);
-      crcPath.push(crcElement(member));
+      crcPath.push(symbolPathElement(member.name, member.type));
       type = member.type;
       if (element.indices.length > 0) {
         if (type.kind !== "array") throw notFound(`"${member.name}" is ${formatPlcType(type)}, not an array`);
@@ -280,16 +279,6 @@ function linearIndex(type: ArrayType, indices: number[], notFound: (m: string) =
     linear = linear * dim.count + (index - dim.lower);
   });
   return linear;
-}
-
-function crcElement(member: StructMemberType): SymbolPathElement {
-  const t = member.type;
-  if (t.kind === "array") {
-    const el = t.element;
-    const elementSoftdatatype = el.kind === "struct" ? Softdatatype.Struct : SOFTDATATYPE[el.name];
-    return { name: member.name, array: { elementSoftdatatype, lowerBound: t.dimensions[0]!.lower } };
-  }
-  return { name: member.name, softdatatype: softdatatypeOf(t) };
 }
 
 function memberNodes(prefix: string, type: StructType, depth: number): SymbolNode[] {

@@ -1,0 +1,364 @@
+/**
+ * A simulated S7-1500 with Secure Communication on a TCP port (default
+ * 127.0.0.1): one SimulatedSession per connection over the transport's
+ * server-side secure channel, shared controller state, animation of tag
+ * values, runtime controls (RUN/STOP, certificate swap) and fault injection.
+ * Several instances can run in one process.
+ */
+import { EventEmitter } from "node:events";
+import * as net from "node:net";
+import { createHash, X509Certificate } from "node:crypto";
+import { ProtocolError, S7Error } from "../errors.js";
+import { Ids } from "../protocol/constants.js";
+import { encodeFrames, encodeSystemEvent as frameSystemEvent } from "../protocol/frame.js";
+import { encodeSystemEvent } from "../protocol/messages/systemEvent.js";
+import { pv } from "../protocol/pvalue.js";
+import { acceptSecureChannel } from "../transport/server-channel.js";
+import type { SecureChannel } from "../transport/secure-channel.js";
+import { encodeValue } from "../values/value-map.js";
+import { checkSimulatorConfig, loadSimulatorConfig, type SimulatorConfig } from "./config.js";
+import { resolveCertificate, type ServerCertificate } from "./certificate.js";
+import { ControllerModel, type ControllerStats, type RunState } from "./controller.js";
+import { SimulatedSession } from "./session.js";
+import { TagTable, fromJson, type SimMember } from "./tag-table.js";
+import type { PlcType } from "../values/plc-type.js";
+
+export interface FaultControls {
+  /** Delay before every answer (ms). */
+  responseDelayMs: number;
+  /** Reset each connection after this many requests (undefined = never). */
+  dropAfterRequests: number | undefined;
+  /** Accept TCP, COTP and InitSsl, then never start TLS. */
+  stallHandshake: boolean;
+  /** Read requests but never answer (a black-holed path). */
+  blackHole: boolean;
+  /** Answer one byte at a time at this rate (slow-loris), undefined = off. */
+  slowLorisBytesPerSecond: number | undefined;
+  /** Close new connections right after the COTP CC (too many sessions). */
+  refuseConnections: boolean;
+}
+
+const DEFAULT_FAULTS: FaultControls = {
+  responseDelayMs: 0,
+  dropAfterRequests: undefined,
+  stallHandshake: false,
+  blackHole: false,
+  slowLorisBytesPerSecond: undefined,
+  refuseConnections: false,
+};
+
+interface Connection {
+  socket: net.Socket;
+  channel?: SecureChannel;
+  session?: SimulatedSession;
+  requests: number;
+  timers: Set<NodeJS.Timeout>;
+}
+
+/** Session ids like a TLS-era CPU: 0x7000xxxx, unique across instances (§7). */
+let nextSessionId = 0x70001000;
+let nextSourceRef = 1;
+
+/** NoSupportForTls (−507) as an InitSsl ReturnValue. */
+const NO_TLS_RETURN_VALUE = 0x8000_0000_0000_fe05n;
+
+export class Simulator extends EventEmitter {
+  readonly name: string;
+  readonly host: string;
+  readonly model: ControllerModel;
+  readonly table: TagTable;
+  readonly faults: FaultControls = { ...DEFAULT_FAULTS };
+  private readonly config: SimulatorConfig;
+  private certificate: ServerCertificate;
+  private server: net.Server | undefined;
+  private boundPort = 0;
+  private readonly connections = new Set<Connection>();
+  private readonly stalled = new Set<() => void>();
+  private animation: NodeJS.Timeout | undefined;
+  private readonly startedAt = Date.now();
+  private readonly animated: { key: string; dbIndex: number; member: SimMember; type: PlcType; initial: unknown }[] = [];
+
+  private constructor(config: SimulatorConfig) {
+    super();
+    this.config = config;
+    this.name = config.name;
+    this.host = config.host ?? "127.0.0.1";
+    this.table = new TagTable(config.dataBlocks);
+    this.model = new ControllerModel({
+      name: config.name,
+      orderNumber: config.orderNumber ?? "6ES7 516-3AN02-0AB0",
+      firmware: config.firmware ?? "3.1",
+      ...(config.password ? { password: config.password } : {}),
+      ...(config.username ? { username: config.username } : {}),
+      protectionLevel: config.password ? config.protectionLevel ?? 3 : 1,
+      readMax: config.tagsPerReadMax ?? 20,
+      writeMax: config.tagsPerWriteMax ?? 20,
+      runState: config.runState ?? "RUN",
+    });
+    this.certificate = resolveCertificate(config.certificate, config.name, this.host);
+    this.table.blocks.forEach((db, dbIndex) => {
+      for (const leaf of this.table.leaves(db)) {
+        if (leaf.member.animation) this.animated.push({ key: leaf.key, dbIndex, member: leaf.member, type: leaf.type, initial: db.values.get(leaf.key) });
+      }
+    });
+  }
+
+  /** Starts a simulator from a configuration object or a JSON file. */
+  static async start(config: SimulatorConfig | string): Promise<Simulator> {
+    const c = typeof config === "string" ? loadSimulatorConfig(config) : checkSimulatorConfig(config);
+    const sim = new Simulator(c);
+    await sim.listen(c.port ?? 0);
+    return sim;
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  get certificatePem(): string {
+    return this.certificate.leafPem;
+  }
+
+  get caCertificatePem(): string | undefined {
+    return this.certificate.caCertificatePem;
+  }
+
+  /** SHA-256 of the presented certificate, lower-case hex without separators. */
+  get fingerprint256(): string {
+    return createHash("sha256").update(new X509Certificate(this.certificate.leafPem).raw).digest("hex");
+  }
+
+  get stats(): ControllerStats & { connectionsOpen: number } {
+    return { ...this.model.stats, requestsByService: { ...this.model.stats.requestsByService }, connectionsOpen: this.connections.size };
+  }
+
+  get runState(): RunState {
+    return this.model.runState;
+  }
+
+  setRunState(state: RunState): void {
+    this.model.setRunState(state);
+  }
+
+  /** Presents another certificate from the next connection on; running sessions are unaffected. */
+  swapCertificate(pem: { cert: string; key: string }): void {
+    this.certificate = { certPem: pem.cert, keyPem: pem.key, leafPem: pem.cert };
+  }
+
+  /** Resets every fault to off. */
+  clearFaults(): void {
+    Object.assign(this.faults, DEFAULT_FAULTS);
+    for (const resume of this.stalled) resume();
+    this.stalled.clear();
+  }
+
+  /** Sends a fatal SystemEvent (negative ReturnValue) on every connection. */
+  sendFatalSystemEvent(code = -352): void {
+    const data = encodeSystemEvent({
+      head: 0,
+      counter: 0,
+      reserved: 0n,
+      body: { kind: "struct", value: pv.struct(0x00009dd2, [[Ids.SystemEventReturnValue, pv.lint(BigInt(code))]]) },
+    });
+    for (const c of this.connections) c.channel?.writeRaw(frameSystemEvent(data));
+  }
+
+  /** Sends bytes that are not an S7CommPlus frame on every connection. */
+  sendMalformedFrame(): void {
+    for (const c of this.connections) c.channel?.writeRaw(Buffer.from([0x72, 0x09, 0x00, 0x04, 0xde, 0xad, 0xbe, 0xef]));
+  }
+
+  /** Ends every connection at once (a controller restart or a cable pulled). */
+  dropConnections(): void {
+    for (const c of this.connections) c.socket.destroy();
+  }
+
+  /** Reads a tag by name ("Line.Speed", "Line.Recipe.Limits.Max", "Line.Recipe.Steps"). */
+  getValue(path: string): unknown {
+    const { db, key } = this.locate(path);
+    return db.values.get(key);
+  }
+
+  /** Writes a tag by name; the value is checked against the tag's type. */
+  setValue(path: string, value: unknown): void {
+    const { db, key, type } = this.locate(path);
+    const js = fromJson(type, value);
+    encodeValue(type, js, { tag: path });
+    db.values.set(key, js);
+  }
+
+  async stop(): Promise<void> {
+    if (this.animation) clearInterval(this.animation);
+    this.animation = undefined;
+    for (const resume of this.stalled) resume();
+    this.stalled.clear();
+    for (const c of this.connections) {
+      for (const t of c.timers) clearTimeout(t);
+      c.socket.destroy();
+    }
+    this.connections.clear();
+    const server = this.server;
+    this.server = undefined;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    this.removeAllListeners();
+  }
+
+  // -------------------------------------------------------------------------
+
+  private async listen(port: number): Promise<void> {
+    const server = net.createServer((socket) => this.accept(socket));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, this.host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    this.boundPort = (server.address() as net.AddressInfo).port;
+    this.animation = setInterval(() => this.animate(), 200);
+    this.animation.unref();
+  }
+
+  private accept(socket: net.Socket): void {
+    const conn: Connection = { socket, requests: 0, timers: new Set() };
+    this.connections.add(conn);
+    this.model.stats.connectionsTotal++;
+    socket.on("error", () => undefined);
+    socket.on("close", () => {
+      for (const t of conn.timers) clearTimeout(t);
+      this.connections.delete(conn);
+      this.emit("disconnect");
+    });
+    if (this.faults.refuseConnections) {
+      socket.destroy();
+      return;
+    }
+    const secure = this.config.secureCommunication !== false;
+    acceptSecureChannel(socket, {
+      key: this.certificate.keyPem,
+      cert: this.certificate.certPem,
+      tlsVersions: this.config.tlsVersions ?? ["TLSv1.3"],
+      handshakeTimeoutMs: 10_000,
+      plc: this.name,
+      sourceRef: nextSourceRef++ & 0xffff || 1,
+      ...(secure ? {} : { initSslReturnValue: NO_TLS_RETURN_VALUE }),
+      hooks: {
+        beforeTls: () =>
+          this.faults.stallHandshake
+            ? new Promise<void>((resolve) => {
+                const resume = (): void => {
+                  socket.destroy();
+                  resolve();
+                };
+                this.stalled.add(resume);
+              })
+            : Promise.resolve(),
+      },
+    }).then(
+      (channel) => this.serve(conn, channel),
+      () => socket.destroy(),
+    );
+  }
+
+  private serve(conn: Connection, channel: SecureChannel): void {
+    if (conn.socket.destroyed) return;
+    conn.channel = channel;
+    const sessionId = nextSessionId;
+    nextSessionId += 3;
+    conn.session = new SimulatedSession(this.model, this.table, channel, { sessionId });
+    channel.on("pdu", (version: number, pdu: Buffer) => this.onPdu(conn, version, pdu));
+    channel.on("close", () => conn.socket.destroy());
+    channel.start();
+    this.emit("connect");
+  }
+
+  private onPdu(conn: Connection, version: number, pdu: Buffer): void {
+    const channel = conn.channel!;
+    conn.requests++;
+    if (this.faults.dropAfterRequests !== undefined && conn.requests > this.faults.dropAfterRequests) {
+      conn.socket.resetAndDestroy();
+      return;
+    }
+    if (this.faults.blackHole) return;
+    let answer;
+    try {
+      answer = conn.session!.handle(version, pdu);
+    } catch (err) {
+      // A request that cannot be decoded: reset, like a CPU does on a protocol violation.
+      channel.destroy(err instanceof S7Error ? err : new ProtocolError(String(err), { plc: this.name }));
+      return;
+    }
+    if (answer === undefined) return;
+    const send = (): void => {
+      if (channel.isClosed) return;
+      if (this.faults.slowLorisBytesPerSecond !== undefined) this.trickle(conn, Buffer.concat(encodeFrames(answer.version, answer.pdu, channel.maxFragmentData)));
+      else channel.sendPdu(answer.version, answer.pdu);
+      if (conn.session!.ended) this.later(conn, () => void channel.close(), 50);
+    };
+    if (this.faults.responseDelayMs > 0) this.later(conn, send, this.faults.responseDelayMs);
+    else send();
+  }
+
+  private trickle(conn: Connection, bytes: Buffer): void {
+    const interval = 1000 / Math.max(1, this.faults.slowLorisBytesPerSecond ?? 1);
+    let i = 0;
+    const step = (): void => {
+      if (i >= bytes.length || conn.channel?.isClosed) return;
+      conn.channel!.writeRaw(bytes.subarray(i, i + 1));
+      i++;
+      this.later(conn, step, interval);
+    };
+    step();
+  }
+
+  private later(conn: Connection, fn: () => void, ms: number): void {
+    const t = setTimeout(() => {
+      conn.timers.delete(t);
+      fn();
+    }, ms);
+    conn.timers.add(t);
+  }
+
+  private animate(): void {
+    if (this.model.runState !== "RUN") return;
+    const elapsed = Date.now() - this.startedAt;
+    for (const a of this.animated) {
+      const db = this.table.blocks[a.dbIndex]!;
+      const { kind, periodMs, amplitude } = a.member.animation!;
+      let value: unknown;
+      if (kind === "counter") {
+        const base = typeof a.initial === "bigint" ? a.initial : BigInt(Math.trunc(Number(a.initial ?? 0)));
+        const n = base + BigInt(Math.floor(elapsed / periodMs));
+        value = typeof a.initial === "bigint" ? n : Number(n);
+      } else if (kind === "sine") value = Math.round(amplitude * Math.sin((2 * Math.PI * elapsed) / periodMs) * 1000) / 1000;
+      else value = Math.floor(elapsed / periodMs) % 2 === 0 ? Boolean(a.initial) : !a.initial;
+      try {
+        encodeValue(a.type, value, { tag: a.member.name });
+        db.values.set(a.key, value);
+      } catch {
+        // A counter that left its type's range starts again.
+        db.values.set(a.key, a.initial);
+      }
+    }
+  }
+
+  private locate(path: string): { db: import("./tag-table.js").SimDataBlock; key: string; type: PlcType } {
+    const [dbName, ...names] = path.split(".");
+    const db = this.table.blockByName(dbName ?? "");
+    if (db === undefined) throw new S7Error("ERR_S7_TAG_NOT_FOUND", `${path}: no data block "${dbName}" in simulator ${this.name}`);
+    let struct = db.type;
+    const keys: number[] = [];
+    let type: PlcType | undefined;
+    for (const name of names) {
+      const m = struct?.members.find((x) => x.name === name);
+      if (m === undefined) throw new S7Error("ERR_S7_TAG_NOT_FOUND", `${path}: no member "${name}"`);
+      keys.push(m.lid);
+      type = m.type;
+      struct = m.struct!;
+    }
+    if (type === undefined || type.kind === "struct") throw new S7Error("ERR_S7_TAG_NOT_FOUND", `${path}: not a value`);
+    return { db, key: keys.join("."), type };
+  }
+}
+
