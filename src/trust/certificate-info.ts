@@ -1,0 +1,74 @@
+/** Reading certificates: DER or PEM, their public facts, names for files. */
+import { X509Certificate, createHash } from "node:crypto";
+import { S7Error } from "../errors.js";
+import type { CertificateSummary } from "../transport/verifier.js";
+import { pemToDer } from "../pki/certificates.js";
+
+/** DER from DER or PEM bytes (a person may drop either). */
+export function certificateDer(data: Buffer): Buffer | undefined {
+  const text = data.subarray(0, 64).toString("latin1");
+  if (text.includes("-----BEGIN")) return pemToDer(data.toString("latin1"));
+  return data.length > 0 && data[0] === 0x30 ? data : undefined;
+}
+
+export function fingerprint256(der: Uint8Array): string {
+  return createHash("sha256").update(der).digest("hex");
+}
+
+/** "AB:CD:…" or "abcd…" → "abcd…" */
+export function normalizeFingerprint(text: string): string {
+  return text.replace(/[^0-9a-fA-F]/g, "").toLowerCase();
+}
+
+function sanList(x: X509Certificate, prefix: string): string[] {
+  return (x.subjectAltName ?? "")
+    .split(/,\s*/)
+    .filter((e) => e.startsWith(prefix))
+    .map((e) => e.slice(prefix.length).trim());
+}
+
+export function parseCertificate(der: Buffer, file?: string): X509Certificate {
+  try {
+    return new X509Certificate(der);
+  } catch (err) {
+    throw new S7Error("ERR_S7_STORE", `not a readable X.509 certificate: ${(err as Error).message}`, file === undefined ? {} : { file });
+  }
+}
+
+export function isSelfSigned(x: X509Certificate): boolean {
+  return x.subject === x.issuer && x.checkIssued(x);
+}
+
+export function isCa(x: X509Certificate): boolean {
+  return x.ca;
+}
+
+export function summarize(x: X509Certificate): CertificateSummary {
+  return {
+    subject: x.subject.replace(/\n/g, ", "),
+    issuer: x.issuer.replace(/\n/g, ", "),
+    fingerprint256: fingerprint256(x.raw),
+    serialNumber: x.serialNumber,
+    validFrom: new Date(x.validFrom),
+    validTo: new Date(x.validTo),
+    selfSigned: isSelfSigned(x),
+    ipAddresses: sanList(x, "IP Address:").map((ip) => ip.toLowerCase()),
+    dnsNames: sanList(x, "DNS:"),
+  };
+}
+
+/** The CN (or the whole subject) for file names and messages. */
+export function commonName(x: X509Certificate): string {
+  const cn = /(?:^|\n)CN=([^\n]*)/.exec(x.subject);
+  return cn ? cn[1]! : x.subject;
+}
+
+/** A file name that cannot leave its folder: the CN cleaned and cut, then the full SHA-256. */
+export function safeFileName(x: X509Certificate): string {
+  const base = commonName(x)
+    .normalize("NFKD")
+    .replace(/[^A-Za-z0-9_-]+/g, "_")
+    .replace(/^_+|_+$/g, "")
+    .slice(0, 48);
+  return `${base || "certificate"}-${fingerprint256(x.raw)}.der`;
+}

@@ -1,0 +1,346 @@
+/**
+ * The device certificate store (SPEC cert-trust): `trusted/`, `untrusted/`
+ * and `trusted/crl/` under one folder. Read afresh at every verification;
+ * watched so that a person's changes (or the cert-trust node's) take effect
+ * without a redeploy. Writes are atomic (temporary file + rename); file
+ * names come from the CN and the SHA-256 and cannot leave their folder;
+ * `untrusted/` is capped. The software never writes into `trusted/` on its
+ * own: only trust/import actions a person asked for do.
+ */
+import { EventEmitter } from "node:events";
+import * as fs from "node:fs";
+import * as fsp from "node:fs/promises";
+import * as path from "node:path";
+import { randomBytes } from "node:crypto";
+import { S7Error } from "../errors.js";
+import type { CertificateSummary } from "../transport/verifier.js";
+import { certificateDer, fingerprint256, normalizeFingerprint, parseCertificate, safeFileName, summarize } from "./certificate-info.js";
+import { parseCrl, type ParsedCrl } from "./crl.js";
+import { pemToDer } from "../pki/certificates.js";
+
+export interface StoredCertificate extends CertificateSummary {
+  /** Path relative to the store, e.g. "untrusted/PLC1-3f9a….der". */
+  file: string;
+  der: Buffer;
+}
+
+export interface StoredCrl {
+  file: string;
+  crl?: ParsedCrl;
+  /** Why the file could not be used (corrupt, truncated, not a CRL). */
+  error?: string;
+}
+
+export interface StoreSnapshot {
+  trusted: StoredCertificate[];
+  untrusted: StoredCertificate[];
+  crls: StoredCrl[];
+  /** Unreadable files, for the log and the status. */
+  problems: string[];
+}
+
+export interface StoreOptions {
+  /** Most certificates kept in untrusted/ (oldest evicted). */
+  maxUntrusted?: number;
+  /** Most bytes kept in untrusted/. */
+  maxUntrustedBytes?: number;
+  /** Re-scan interval when fs.watch misses events (ms). */
+  pollMs?: number;
+}
+
+const CERT_EXTENSIONS = new Set([".der", ".cer", ".crt", ".pem"]);
+const CRL_EXTENSIONS = new Set([".crl", ".der", ".pem"]);
+/** A controller certificate is a few kB; anything larger is not stored. */
+const MAX_CERTIFICATE_BYTES = 64 * 1024;
+
+export class CertificateStore extends EventEmitter {
+  readonly dir: string;
+  private readonly maxUntrusted: number;
+  private readonly maxUntrustedBytes: number;
+  private readonly pollMs: number;
+  private watchers: fs.FSWatcher[] = [];
+  private poll: NodeJS.Timeout | undefined;
+  private debounce: NodeJS.Timeout | undefined;
+  private last: Map<string, string> | undefined;
+  private closed = false;
+
+  constructor(dir: string, options: StoreOptions = {}) {
+    super();
+    this.dir = path.resolve(dir);
+    this.maxUntrusted = options.maxUntrusted ?? 50;
+    this.maxUntrustedBytes = options.maxUntrustedBytes ?? 2 * 1024 * 1024;
+    this.pollMs = options.pollMs ?? 2000;
+  }
+
+  get trustedDir(): string {
+    return path.join(this.dir, "trusted");
+  }
+  get untrustedDir(): string {
+    return path.join(this.dir, "untrusted");
+  }
+  get crlDir(): string {
+    return path.join(this.dir, "trusted", "crl");
+  }
+
+  /** Creates the folders; a failure is a typed store error naming the folder. */
+  async ensureFolders(): Promise<void> {
+    for (const d of [this.trustedDir, this.untrustedDir, this.crlDir]) {
+      try {
+        await fsp.mkdir(d, { recursive: true });
+        await fsp.access(d, fs.constants.R_OK | fs.constants.W_OK);
+      } catch (err) {
+        throw new S7Error("ERR_S7_STORE", `certificate store folder is not usable: ${(err as Error).message}`, { file: d });
+      }
+    }
+  }
+
+  /** Everything in the store, read now. */
+  async snapshot(): Promise<StoreSnapshot> {
+    await this.ensureFolders();
+    const problems: string[] = [];
+    const trusted = await this.readCertificates("trusted", problems);
+    const untrusted = await this.readCertificates("untrusted", problems);
+    const crls: StoredCrl[] = [];
+    for (const name of await listFiles(this.crlDir)) {
+      if (!CRL_EXTENSIONS.has(path.extname(name).toLowerCase())) continue;
+      const file = path.join("trusted", "crl", name);
+      try {
+        const raw = await fsp.readFile(path.join(this.crlDir, name));
+        const der = raw.subarray(0, 32).toString("latin1").includes("-----BEGIN") ? pemToDer(raw.toString("latin1"), "X509 CRL") : raw;
+        if (der === undefined) throw new Error("PEM file without an X509 CRL block");
+        crls.push({ file, crl: await parseCrl(der) });
+      } catch (err) {
+        const error = `CRL ${file} is unusable: ${(err as Error).message}`;
+        crls.push({ file, error });
+        problems.push(error);
+      }
+    }
+    return { trusted, untrusted, crls, problems };
+  }
+
+  /**
+   * Keeps an unknown controller certificate in untrusted/ (once), evicting the
+   * oldest entries beyond the caps. Returns its file relative to the store.
+   */
+  async storeUntrusted(der: Buffer): Promise<string> {
+    await this.ensureFolders();
+    const x = parseCertificate(der);
+    const name = safeFileName(x);
+    const file = path.join("untrusted", name);
+    if (der.length > MAX_CERTIFICATE_BYTES) {
+      this.emit("warning", `certificate of ${der.length} bytes not stored in untrusted/ (limit ${MAX_CERTIFICATE_BYTES})`);
+      return file;
+    }
+    if (fs.existsSync(path.join(this.untrustedDir, name))) return file;
+    await atomicWrite(this.untrustedDir, name, der);
+    await this.enforceCap(name);
+    const stored = { ...summarize(x), file, der };
+    this.emit("untrusted-stored", stored);
+    this.emit("changed");
+    return file;
+  }
+
+  /** Moves a certificate from untrusted/ to trusted/ (by fingerprint or file name). */
+  async trust(id: string): Promise<StoredCertificate> {
+    const snap = await this.snapshot();
+    const found = find(snap.untrusted, id);
+    if (found === undefined) {
+      if (find(snap.trusted, id)) throw new S7Error("ERR_S7_STORE", `${id} is already trusted`);
+      throw new S7Error("ERR_S7_STORE", `no certificate ${id} in untrusted/`, { file: this.untrustedDir });
+    }
+    const name = path.basename(found.file);
+    await fsp.rename(path.join(this.dir, found.file), path.join(this.trustedDir, name));
+    const moved = { ...found, file: path.join("trusted", name) };
+    this.emit("trusted", moved);
+    this.emit("changed");
+    return moved;
+  }
+
+  /** Moves a certificate from trusted/ back to untrusted/. */
+  async untrust(id: string): Promise<StoredCertificate> {
+    const snap = await this.snapshot();
+    const found = find(snap.trusted, id);
+    if (found === undefined) throw new S7Error("ERR_S7_STORE", `no certificate ${id} in trusted/`, { file: this.trustedDir });
+    const name = safeFileName(parseCertificate(found.der));
+    await fsp.rename(path.join(this.dir, found.file), path.join(this.untrustedDir, name));
+    const moved = { ...found, file: path.join("untrusted", name) };
+    this.emit("untrusted", moved);
+    this.emit("changed");
+    return moved;
+  }
+
+  async details(id: string): Promise<StoredCertificate> {
+    const snap = await this.snapshot();
+    const found = find(snap.trusted, id) ?? find(snap.untrusted, id);
+    if (found === undefined) throw new S7Error("ERR_S7_STORE", `no certificate ${id} in the store`, { file: this.dir });
+    return found;
+  }
+
+  /** Stores a CRL (DER or PEM) in trusted/crl/ after checking that it parses. */
+  async importCrl(data: Buffer | string, filename?: string): Promise<{ file: string; crl: ParsedCrl }> {
+    await this.ensureFolders();
+    const raw = typeof data === "string" ? Buffer.from(data, "latin1") : data;
+    const der = raw.subarray(0, 32).toString("latin1").includes("-----BEGIN") ? pemToDer(raw.toString("latin1"), "X509 CRL") : raw;
+    if (der === undefined) throw new S7Error("ERR_S7_CRL", "no X509 CRL block in the PEM text");
+    let crl: ParsedCrl;
+    try {
+      crl = await parseCrl(der);
+    } catch (err) {
+      throw new S7Error("ERR_S7_CRL", `not a CRL: ${(err as Error).message}`);
+    }
+    const base = (filename ? path.basename(filename) : crl.issuer).replace(/\.(crl|der|pem)$/i, "").replace(/[^A-Za-z0-9_-]+/g, "_").slice(0, 48) || "crl";
+    const name = `${base}-${fingerprint256(der).slice(0, 16)}.crl`;
+    await atomicWrite(this.crlDir, name, der);
+    this.emit("crl-changed", { file: path.join("trusted", "crl", name) });
+    this.emit("changed");
+    return { file: path.join("trusted", "crl", name), crl };
+  }
+
+  /**
+   * Watches the folders (fs.watch plus a slow poll for file systems without
+   * events) and emits "changed", plus "untrusted-stored" / "trusted" /
+   * "untrusted" / "crl-changed" for changes made by hand.
+   */
+  watch(): void {
+    if (this.closed || this.poll) return;
+    void this.ensureFolders()
+      .then(() => {
+        if (this.closed) return;
+        for (const d of [this.trustedDir, this.untrustedDir, this.crlDir]) {
+          try {
+            const w = fs.watch(d, () => this.scheduleScan());
+            w.on("error", () => undefined);
+            this.watchers.push(w);
+          } catch {
+            // The poll below still notices changes.
+          }
+        }
+      })
+      .catch((err: unknown) => this.emit("warning", (err as Error).message));
+    void this.fingerprintFolders().then((m) => (this.last ??= m));
+    this.poll = setInterval(() => this.scheduleScan(), this.pollMs);
+    this.poll.unref();
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const w of this.watchers) w.close();
+    this.watchers = [];
+    if (this.poll) clearInterval(this.poll);
+    if (this.debounce) clearTimeout(this.debounce);
+    this.poll = undefined;
+    this.debounce = undefined;
+    this.removeAllListeners();
+  }
+
+  // -------------------------------------------------------------------------
+
+  private scheduleScan(): void {
+    if (this.closed || this.debounce) return;
+    this.debounce = setTimeout(() => {
+      this.debounce = undefined;
+      void this.scan();
+    }, 150);
+    this.debounce.unref();
+  }
+
+  private async scan(): Promise<void> {
+    const now = await this.fingerprintFolders();
+    const before = this.last;
+    this.last = now;
+    if (before === undefined || this.closed) return;
+    let changed = false;
+    for (const [file, sig] of now) {
+      if (before.get(file) === sig) continue;
+      changed = true;
+      if (file.startsWith("trusted/crl/")) this.emit("crl-changed", { file });
+      else if (file.startsWith("trusted/")) this.emit("trusted", { file });
+      else this.emit("untrusted-stored", { file });
+    }
+    for (const file of before.keys()) {
+      if (now.has(file)) continue;
+      changed = true;
+      if (file.startsWith("trusted/crl/")) this.emit("crl-changed", { file });
+      else if (file.startsWith("trusted/")) this.emit("untrusted", { file });
+    }
+    if (changed) this.emit("changed");
+  }
+
+  /** file → size:mtime for every file, to notice changes. */
+  private async fingerprintFolders(): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const [rel, abs] of [["trusted", this.trustedDir], ["untrusted", this.untrustedDir], ["trusted/crl", this.crlDir]] as const) {
+      for (const name of await listFiles(abs)) {
+        try {
+          const st = await fsp.stat(path.join(abs, name));
+          if (st.isFile()) out.set(`${rel}/${name}`, `${st.size}:${st.mtimeMs}`);
+        } catch {
+          // Removed between listing and stat.
+        }
+      }
+    }
+    return out;
+  }
+
+  private async readCertificates(folder: "trusted" | "untrusted", problems: string[]): Promise<StoredCertificate[]> {
+    const dir = path.join(this.dir, folder);
+    const out: StoredCertificate[] = [];
+    for (const name of await listFiles(dir)) {
+      if (!CERT_EXTENSIONS.has(path.extname(name).toLowerCase())) continue;
+      const file = path.join(folder, name);
+      try {
+        const st = await fsp.stat(path.join(dir, name));
+        if (!st.isFile()) continue;
+        if (st.size > MAX_CERTIFICATE_BYTES) throw new Error(`${st.size} bytes is not a certificate`);
+        const der = certificateDer(await fsp.readFile(path.join(dir, name)));
+        if (der === undefined) throw new Error("neither DER nor PEM");
+        out.push({ ...summarize(parseCertificate(der, file)), file, der });
+      } catch (err) {
+        problems.push(`${file}: ${(err as Error).message}`);
+      }
+    }
+    return out;
+  }
+
+  private async enforceCap(keep: string): Promise<void> {
+    const entries: { name: string; size: number; mtime: number }[] = [];
+    for (const name of await listFiles(this.untrustedDir)) {
+      try {
+        const st = await fsp.stat(path.join(this.untrustedDir, name));
+        if (st.isFile()) entries.push({ name, size: st.size, mtime: st.mtimeMs });
+      } catch {
+        // gone meanwhile
+      }
+    }
+    entries.sort((a, b) => a.mtime - b.mtime);
+    let count = entries.length;
+    let bytes = entries.reduce((n, e) => n + e.size, 0);
+    for (const e of entries) {
+      if (count <= this.maxUntrusted && bytes <= this.maxUntrustedBytes) break;
+      if (e.name === keep) continue;
+      await fsp.rm(path.join(this.untrustedDir, e.name), { force: true });
+      count--;
+      bytes -= e.size;
+      this.emit("warning", `untrusted/ is full (${this.maxUntrusted} certificates): removed the oldest, ${e.name}`);
+    }
+  }
+}
+
+function find(list: StoredCertificate[], id: string): StoredCertificate | undefined {
+  const fp = normalizeFingerprint(id);
+  return list.find((c) => (fp.length === 64 && c.fingerprint256 === fp) || path.basename(c.file) === path.basename(id) || c.file === id);
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  try {
+    return (await fsp.readdir(dir)).filter((n) => !n.startsWith("."));
+  } catch {
+    return [];
+  }
+}
+
+async function atomicWrite(dir: string, name: string, data: Buffer): Promise<void> {
+  const tmp = path.join(dir, `.tmp-${randomBytes(6).toString("hex")}`);
+  await fsp.writeFile(tmp, data, { mode: 0o644 });
+  await fsp.rename(tmp, path.join(dir, name));
+}
