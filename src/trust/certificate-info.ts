@@ -35,8 +35,14 @@ export function parseCertificate(der: Buffer, file?: string): X509Certificate {
   }
 }
 
+/** Subject = issuer ("self-issued"); whether its signature verifies is checked where it matters. */
 export function isSelfSigned(x: X509Certificate): boolean {
-  return x.subject === x.issuer && x.checkIssued(x);
+  return x.subject === x.issuer;
+}
+
+/** Whether `issuer` signed `cert`: names match and the signature verifies (CA rules are checked separately). */
+export function signedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
+  return cert.issuer === issuer.subject && cert.verify(issuer.publicKey);
 }
 
 export function isCa(x: X509Certificate): boolean {

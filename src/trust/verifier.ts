@@ -18,7 +18,7 @@ import { X509Certificate } from "node:crypto";
 import * as net from "node:net";
 import { S7Error } from "../errors.js";
 import type { CertificateVerifier, PeerCertificates, TrustVerdict, TrustWarning, VerificationTarget } from "../transport/verifier.js";
-import { fingerprint256, isSelfSigned, summarize } from "./certificate-info.js";
+import { fingerprint256, isSelfSigned, signedBy, summarize } from "./certificate-info.js";
 import { normalizeSerial } from "./crl.js";
 import type { CertificateStore, StoreSnapshot, StoredCrl } from "./store.js";
 import { pemToDer } from "../pki/certificates.js";
@@ -98,7 +98,7 @@ export class DeviceCertificateVerifier implements CertificateVerifier {
       }
       if (!summary.selfSigned) {
         // A CA-issued certificate trusted by hand: its issuer's CRL still applies when we know the issuer.
-        const issuer = [...this.roots, ...peer.intermediates.map((d) => new X509Certificate(d))].find((c) => leaf.checkIssued(c) && leaf.verify(c.publicKey));
+        const issuer = [...this.roots, ...peer.intermediates.map((d) => new X509Certificate(d))].find((c) => signedBy(leaf, c));
         if (issuer) await this.checkRevocation(leaf, issuer, snap, plc, warnings, fp);
       }
       trustedBy = "store";
@@ -156,7 +156,7 @@ export class DeviceCertificateVerifier implements CertificateVerifier {
     const seen = new Set([fingerprint256(leaf.raw)]);
     let current = leaf;
     for (;;) {
-      const root = this.roots.find((r) => current.checkIssued(r) && current.verify(r.publicKey));
+      const root = this.roots.find((r) => signedBy(current, r));
       if (root) {
         this.checkIssuerUse(root, plc, fp);
         chain.push(root);
@@ -164,7 +164,7 @@ export class DeviceCertificateVerifier implements CertificateVerifier {
         return chain;
       }
       if (isSelfSigned(current)) return undefined;
-      const next = pool.find((c) => current.checkIssued(c) && current.verify(c.publicKey));
+      const next = pool.find((c) => signedBy(current, c));
       if (next === undefined) return undefined;
       const nfp = fingerprint256(next.raw);
       if (seen.has(nfp)) throw new S7Error("ERR_S7_CHAIN", `certificate chain loops; refused (SHA-256 ${fp})`, { plc });
