@@ -67,6 +67,10 @@ let builtinsLoaded = false;
 function loadBuiltinCommands(): void {
   if (builtinsLoaded) return;
   builtinsLoaded = true;
-  // Each command module registers itself here as it is written:
-  //   registerCommand("probe", "connect and show TLS, certificate and trust verdict", async () => (await import("./probe.js")).run);
+  registerCommand("probe", "connect; show TLS, the certificate, the trust verdict and the controller", async () => (await import("./controller-commands.js")).probe);
+  registerCommand("browse", "the controller's symbol tree with types", async () => (await import("./controller-commands.js")).browse);
+  registerCommand("read", "read tags: read <host> <tag>…", async () => (await import("./controller-commands.js")).read);
+  registerCommand("write", "write tags: write <host> <tag>=<value>…", async () => (await import("./controller-commands.js")).write);
+  registerCommand("certs", "the certificate store: list | trust | untrust | details | import-crl", async () => (await import("./certs.js")).run);
+  registerCommand("sim", "a simulated S7-1500 with Secure Communication", async () => (await import("./sim.js")).run);
 }

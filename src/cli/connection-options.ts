@@ -1,0 +1,52 @@
+/** The options the controller commands share (SPEC §7): address, trust, password, timeout. */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { ConfigError } from "../errors.js";
+import { parsePort } from "../client/alternative-address.js";
+import { CertificateStore } from "../trust/store.js";
+import { DeviceCertificateVerifier } from "../trust/verifier.js";
+import { numberOption, type CliIO } from "./io.js";
+
+export interface ControllerTarget {
+  host: string;
+  port: number;
+  store: CertificateStore;
+  verifier: DeviceCertificateVerifier;
+  password?: string;
+  timeoutMs: number;
+}
+
+/** Default store: ~/.s7-secure/pki (the same folder for every command run). */
+export function defaultStoreDir(): string {
+  return path.join(os.homedir(), ".s7-secure", "pki");
+}
+
+export function controllerTarget(
+  host: string | undefined,
+  values: { port?: string; ca?: string[]; store?: string; "password-env"?: string; timeout?: string },
+  io: CliIO,
+): ControllerTarget {
+  if (host === undefined || host.trim() === "") throw new ConfigError("missing <host>");
+  const rootCAs = (values.ca ?? []).map((file) => {
+    try {
+      return fs.readFileSync(file, "utf8");
+    } catch (err) {
+      throw new ConfigError(`cannot read the root CA file: ${(err as Error).message}`, { file });
+    }
+  });
+  const store = new CertificateStore(values.store ?? defaultStoreDir());
+  let password: string | undefined;
+  if (values["password-env"] !== undefined) {
+    password = io.env[values["password-env"]];
+    if (password === undefined) throw new ConfigError(`environment variable ${values["password-env"]} (--password-env) is not set`);
+  }
+  return {
+    host: host.trim(),
+    port: values.port === undefined ? 102 : parsePort(values.port, "--port"),
+    store,
+    verifier: new DeviceCertificateVerifier({ store, rootCAs }),
+    ...(password === undefined ? {} : { password }),
+    timeoutMs: numberOption("timeout", values.timeout, 10_000),
+  };
+}

@@ -1,0 +1,155 @@
+/** `s7-secure probe | browse | read | write` (SPEC §7). */
+import * as path from "node:path";
+import { ConfigError, S7Error } from "../errors.js";
+import { ControllerSession } from "../client/controller-session.js";
+import { openVerifiedChannel } from "../client/connect.js";
+import { formatValue } from "../client/plc-time.js";
+import type { SymbolNode } from "../client/symbols.js";
+import { COMMON_OPTIONS, parseCommandArgs, printResult, type CliIO } from "./io.js";
+import { controllerTarget, type ControllerTarget } from "./connection-options.js";
+
+async function open(target: ControllerTarget, io: CliIO): Promise<ControllerSession> {
+  return ControllerSession.open(
+    { host: target.host, port: target.port, accessPoint: "" },
+    {
+      plc: target.host,
+      verifier: target.verifier,
+      openChannel: openVerifiedChannel,
+      connectTimeoutMs: target.timeoutMs,
+      requestTimeoutMs: target.timeoutMs,
+      ...(target.password === undefined ? {} : { password: target.password }),
+    },
+    io.signal,
+  );
+}
+
+/** On an untrusted certificate, the stored file's details help the person decide. */
+async function failure(err: unknown, target: ControllerTarget | undefined, io: CliIO, json: boolean): Promise<number> {
+  const e = err instanceof S7Error ? err : new S7Error("ERR_S7_CONNECT", String(err));
+  let certificate: unknown;
+  if (target && e.file && e.code === "ERR_S7_UNTRUSTED") {
+    const stored = await target.store.details(path.basename(e.file)).catch(() => undefined);
+    if (stored) {
+      const { der: _der, ...rest } = stored;
+      certificate = { ...rest, store: target.store.dir };
+    }
+  }
+  if (json) printResult(io, true, { ok: false, code: e.code, error: e.message, ...(certificate ? { certificate } : {}) }, "");
+  else io.stderr(`s7-secure: ${e.message.split("\n")[0]}\n`);
+  return 1;
+}
+
+/** Parses the common options, connects, runs `body` with the session, closes; failures become one line (or JSON). */
+async function withController(
+  argv: string[],
+  io: CliIO,
+  body: (s: ControllerSession, target: ControllerTarget, args: string[], json: boolean) => Promise<number>,
+  check: (args: string[]) => void = () => undefined,
+): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, COMMON_OPTIONS);
+  const json = values.json ?? false;
+  let target: ControllerTarget | undefined;
+  try {
+    const [host, ...args] = positionals;
+    check(args);
+    target = controllerTarget(host, values, io);
+    const s = await open(target, io);
+    try {
+      return await body(s, target, args, json);
+    } finally {
+      await s.close();
+    }
+  } catch (err) {
+    return failure(err, target, io, json);
+  }
+}
+
+export function probe(argv: string[], io: CliIO): Promise<number> {
+  return withController(argv, io, async (s, target, _args, json) => {
+    const info = s.info;
+    const cert = info.verdict.certificate;
+    const result = {
+      ok: true,
+      host: target.host,
+      port: target.port,
+      tls: { version: info.tlsVersion, cipher: info.cipher },
+      certificate: { ...cert, validFrom: cert.validFrom.toISOString(), validTo: cert.validTo.toISOString() },
+      trust: { trustedBy: info.verdict.trustedBy, revocationChecked: info.verdict.revocationChecked, warnings: info.verdict.warnings.map((w) => w.message) },
+      controller: { orderNumber: info.identity.orderNumber, firmware: info.identity.firmware, family: info.identity.family, protectionLevel: info.protectionLevel },
+    };
+    const lines = [
+      `${target.host}:${target.port}  ${info.tlsVersion} ${info.cipher}`,
+      `controller   ${info.identity.family} ${info.identity.orderNumber} firmware V${info.identity.firmware}`,
+      `certificate  ${cert.subject} (issuer ${cert.issuer}${cert.selfSigned ? ", self-signed" : ""})`,
+      `             SHA-256 ${cert.fingerprint256}`,
+      `             valid ${cert.validFrom.toISOString()} … ${cert.validTo.toISOString()}; addresses ${cert.ipAddresses.join(", ") || "none"}`,
+      `trust        ${info.verdict.trustedBy === "store" ? "trusted in the store" : "issued by an imported root CA"}`,
+      ...info.verdict.warnings.map((w) => `warning      ${w.message}`),
+    ];
+    printResult(io, json, result, lines.join("\n"));
+    return 0;
+  });
+}
+
+export function browse(argv: string[], io: CliIO): Promise<number> {
+  return withController(argv, io, async (s, _target, _args, json) => {
+    const tree = await s.browse();
+    const lines: string[] = [];
+    const walk = (nodes: SymbolNode[], depth: number): void => {
+      for (const n of nodes) {
+        lines.push(`${"  ".repeat(depth)}${n.tag}  ${n.type}`);
+        if (n.children) walk(n.children, depth + 1);
+      }
+    };
+    walk(tree, 0);
+    printResult(io, json, tree, lines.join("\n"));
+    return 0;
+  });
+}
+
+export function read(argv: string[], io: CliIO): Promise<number> {
+  return withController(
+    argv,
+    io,
+    async (s, _target, tags, json) => {
+      const outcomes = await s.read(tags);
+      const result = Object.fromEntries(outcomes.map((o) => [o.tag, o.ok ? o.value : { error: o.error.message }]));
+      printResult(io, json, result, outcomes.map((o) => `${o.tag} = ${o.ok ? formatValue(o.value) : `ERROR ${o.error.message}`}`).join("\n"));
+      return outcomes.every((o) => o.ok) ? 0 : 1;
+    },
+    (tags) => {
+      if (tags.length === 0) throw new ConfigError("usage: s7-secure read <host> <tag>…");
+    },
+  );
+}
+
+/** `<tag>=<value>`: JSON where it parses (numbers, true, arrays, objects), else the text; long integers stay exact. */
+export function parseAssignment(text: string): { tag: string; value: unknown } {
+  const eq = text.lastIndexOf("=");
+  if (eq <= 0) throw new ConfigError(`"${text}" is not <tag>=<value>`);
+  const tag = text.slice(0, eq).trim();
+  const raw = text.slice(eq + 1).trim();
+  if (/^-?\d{16,}$/.test(raw)) return { tag, value: raw };
+  try {
+    return { tag, value: JSON.parse(raw) as unknown };
+  } catch {
+    return { tag, value: raw };
+  }
+}
+
+export function write(argv: string[], io: CliIO): Promise<number> {
+  return withController(
+    argv,
+    io,
+    async (s, _target, assignments, json) => {
+      const outcomes = await s.write(assignments.map(parseAssignment));
+      const result = Object.fromEntries(outcomes.map((o) => [o.tag, o.ok ? { ok: true, value: o.value } : { ok: false, error: o.error.message }]));
+      printResult(io, json, result, outcomes.map((o) => `${o.tag} ${o.ok ? "written" : `NOT written: ${o.error.message}`}`).join("\n"));
+      return outcomes.every((o) => o.ok) ? 0 : 1;
+    },
+    (assignments) => {
+      if (assignments.length === 0) throw new ConfigError("usage: s7-secure write <host> <tag>=<value>…");
+      assignments.forEach(parseAssignment);
+    },
+  );
+}

@@ -1,0 +1,42 @@
+/**
+ * `s7-secure sim [--config FILE] [--port N] [--host H] [--cert FILE --key FILE] [--seconds N]`:
+ * a simulated controller; prints `READY port=<n> fingerprint=<sha256>` once it listens.
+ */
+import * as fs from "node:fs";
+import { ConfigError } from "../errors.js";
+import { defaultSimulatorConfig, loadSimulatorConfig, checkSimulatorConfig } from "../simulator/config.js";
+import { Simulator } from "../simulator/simulator.js";
+import { numberOption, parseCommandArgs, type CliIO } from "./io.js";
+import { parsePort } from "../client/alternative-address.js";
+
+export async function run(argv: string[], io: CliIO): Promise<number> {
+  const { values } = parseCommandArgs(argv, {
+    config: { type: "string" },
+    port: { type: "string" },
+    host: { type: "string" },
+    cert: { type: "string" },
+    key: { type: "string" },
+    seconds: { type: "string" },
+  });
+  const config = values.config ? loadSimulatorConfig(values.config) : defaultSimulatorConfig();
+  if (values.port !== undefined) config.port = values.port === "0" ? 0 : parsePort(values.port, "--port");
+  if (values.host !== undefined) config.host = values.host;
+  if ((values.cert === undefined) !== (values.key === undefined)) throw new ConfigError("--cert and --key go together");
+  if (values.cert && values.key) {
+    for (const f of [values.cert, values.key]) if (!fs.existsSync(f)) throw new ConfigError("file not found", { file: f });
+    config.certificate = { mode: "files", certFile: values.cert, keyFile: values.key };
+  }
+  const seconds = values.seconds === undefined ? undefined : numberOption("seconds", values.seconds, 1);
+  const sim = await Simulator.start(checkSimulatorConfig(config));
+  io.stdout(`READY port=${sim.port} fingerprint=${sim.fingerprint256}\n`);
+  await new Promise<void>((resolve) => {
+    const timer = seconds === undefined ? undefined : setTimeout(resolve, seconds * 1000);
+    io.signal.addEventListener("abort", () => {
+      if (timer) clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+  await sim.stop();
+  io.stdout("STOPPED\n");
+  return 0;
+}
