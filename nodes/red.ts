@@ -5,6 +5,7 @@
  */
 import type { ConnectionStatus } from "../src/client/connection-manager.js";
 import type { SessionInfo } from "../src/client/results.js";
+import * as path from "node:path";
 import { connectionNodeStatus } from "../src/flow/status.js";
 
 export interface NodeMessage {
@@ -53,7 +54,7 @@ export interface RedRuntime {
     registerType(type: string, constructor: Function, options?: { credentials?: Record<string, { type: string }>; settings?: object }): void;
     getNode(id: string): unknown;
   };
-  httpAdmin: { get(path: string, ...handlers: (Handler | Middleware)[]): void; post(path: string, ...handlers: (Handler | Middleware)[]): void };
+  httpAdmin: { get(path: string, permission: Middleware, handler: Handler): void; post(path: string, permission: Middleware, handler: Handler): void };
   auth: { needsPermission(permission: string): Middleware };
   settings: { userDir?: string; [key: string]: unknown };
   _(key: string, params?: Record<string, string>): string;
@@ -92,4 +93,11 @@ export function connectionNodeOf(RED: RedRuntime, id: unknown): ConnectionConfig
   if (typeof id !== "string" || id === "") return undefined;
   const node = RED.nodes.getNode(id) as Partial<ConnectionConfigNode> | null | undefined;
   return node && typeof node.register === "function" ? (node as ConnectionConfigNode) : undefined;
+}
+
+/** `<userDir>/s7-secure/pki` unless a folder is named (relative folders are inside the user directory). */
+export function storeDirectory(RED: RedRuntime, configured: string | undefined): string {
+  const userDir = RED.settings.userDir ?? process.cwd();
+  const dir = (configured ?? "").trim();
+  return dir === "" ? path.join(userDir, "s7-secure", "pki") : path.resolve(userDir, dir);
 }

@@ -11,6 +11,16 @@ export interface NodeStatus {
   params?: Record<string, string>;
 }
 
+/** Status keys for connection attempts refused for a reason a person must act on. */
+const REFUSAL_KEYS: Readonly<Record<string, string>> = {
+  ERR_S7_UNTRUSTED: "untrusted",
+  ERR_S7_EXPIRED: "expired",
+  ERR_S7_NOT_YET_VALID: "expired",
+  ERR_S7_REVOKED: "revoked",
+  ERR_S7_ADDRESS_MISMATCH: "addressMismatch",
+  ERR_S7_NO_TLS: "downgradeRefused",
+};
+
 export function connectionNodeStatus(status: ConnectionStatus<SessionInfo>): NodeStatus {
   switch (status.state) {
     case "closed":
@@ -30,8 +40,9 @@ export function connectionNodeStatus(status: ConnectionStatus<SessionInfo>): Nod
       return { fill: "red", shape: "ring", key: "disconnected" };
     case "reconnect-wait": {
       const code = status.lastError?.code;
-      if (code === "ERR_S7_UNTRUSTED") return { fill: "yellow", shape: "ring", key: "untrusted" };
-      if (code === "ERR_S7_EXPIRED" || code === "ERR_S7_NOT_YET_VALID") return { fill: "red", shape: "ring", key: "expired" };
+      const key = code === undefined ? undefined : REFUSAL_KEYS[code];
+      if (key === "untrusted") return { fill: "yellow", shape: "ring", key };
+      if (key !== undefined) return { fill: "red", shape: "ring", key };
       return { fill: "red", shape: "ring", key: "reconnecting" };
     }
   }

@@ -43,8 +43,10 @@ export function writeResultMessage(outcomes: readonly WriteOutcome[]): WriteResu
   const out: WriteResultMessage = { result };
   if (failed.length === 1) out.error = failed[0]!.error;
   else if (failed.length > 1) {
-    const plc = failed[0]!.error.plc;
-    out.error = new S7Error("ERR_S7_ITEM", `${failed.length} of ${outcomes.length} tags were not written: ${failed.map((f) => f.tag).join(", ")}`, plc === undefined ? {} : { plc });
+    // Name the cause: the first failure that is not "not written because another value was invalid".
+    const primary = failed.find((f) => !/not written, because/.test(f.error.message)) ?? failed[0]!;
+    const plc = primary.error.plc;
+    out.error = new S7Error(primary.error.code, `${failed.length} of ${outcomes.length} tags were not written (${failed.map((f) => f.tag).join(", ")}): ${primary.error.message}`, plc === undefined ? {} : { plc });
   }
   return out;
 }

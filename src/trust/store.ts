@@ -134,9 +134,7 @@ export class CertificateStore extends EventEmitter {
     if (fs.existsSync(path.join(this.untrustedDir, name))) return file;
     await atomicWrite(this.untrustedDir, name, der);
     await this.enforceCap(name);
-    const stored = { ...summarize(x), file, der };
-    this.emit("untrusted-stored", stored);
-    this.emit("changed");
+    this.scheduleScan();
     return file;
   }
 
@@ -150,10 +148,8 @@ export class CertificateStore extends EventEmitter {
     }
     const name = path.basename(found.file);
     await fsp.rename(path.join(this.dir, found.file), path.join(this.trustedDir, name));
-    const moved = { ...found, file: path.join("trusted", name) };
-    this.emit("trusted", moved);
-    this.emit("changed");
-    return moved;
+    this.scheduleScan();
+    return { ...found, file: path.join("trusted", name) };
   }
 
   /** Moves a certificate from trusted/ back to untrusted/. */
@@ -163,10 +159,8 @@ export class CertificateStore extends EventEmitter {
     if (found === undefined) throw new S7Error("ERR_S7_STORE", `no certificate ${id} in trusted/`, { file: this.trustedDir });
     const name = safeFileName(parseCertificate(found.der));
     await fsp.rename(path.join(this.dir, found.file), path.join(this.untrustedDir, name));
-    const moved = { ...found, file: path.join("untrusted", name) };
-    this.emit("untrusted", moved);
-    this.emit("changed");
-    return moved;
+    this.scheduleScan();
+    return { ...found, file: path.join("untrusted", name) };
   }
 
   async details(id: string): Promise<StoredCertificate> {
@@ -191,15 +185,15 @@ export class CertificateStore extends EventEmitter {
     const base = (filename ? path.basename(filename) : crl.issuer).replace(/\.(crl|der|pem)$/i, "").replace(/[^A-Za-z0-9_-]+/g, "_").slice(0, 48) || "crl";
     const name = `${base}-${fingerprint256(der).slice(0, 16)}.crl`;
     await atomicWrite(this.crlDir, name, der);
-    this.emit("crl-changed", { file: path.join("trusted", "crl", name) });
-    this.emit("changed");
+    this.scheduleScan();
     return { file: path.join("trusted", "crl", name), crl };
   }
 
   /**
    * Watches the folders (fs.watch plus a slow poll for file systems without
-   * events) and emits "changed", plus "untrusted-stored" / "trusted" /
-   * "untrusted" / "crl-changed" for changes made by hand.
+   * events) and emits, for changes made here or by hand: "untrusted-stored"
+   * (a new certificate in untrusted/), "trusted" (one appeared in trusted/),
+   * "untrusted" (one left trusted/), "crl-changed", then "changed".
    */
   watch(): void {
     if (this.closed || this.poll) return;
@@ -236,7 +230,7 @@ export class CertificateStore extends EventEmitter {
   // -------------------------------------------------------------------------
 
   private scheduleScan(): void {
-    if (this.closed || this.debounce) return;
+    if (this.closed || this.debounce || this.poll === undefined) return;
     this.debounce = setTimeout(() => {
       this.debounce = undefined;
       void this.scan();
@@ -249,21 +243,31 @@ export class CertificateStore extends EventEmitter {
     const before = this.last;
     this.last = now;
     if (before === undefined || this.closed) return;
-    let changed = false;
+    const events: [string, { file: string }][] = [];
     for (const [file, sig] of now) {
       if (before.get(file) === sig) continue;
-      changed = true;
-      if (file.startsWith("trusted/crl/")) this.emit("crl-changed", { file });
-      else if (file.startsWith("trusted/")) this.emit("trusted", { file });
-      else this.emit("untrusted-stored", { file });
+      if (file.startsWith("trusted/crl/")) events.push(["crl-changed", { file }]);
+      else events.push([file.startsWith("trusted/") ? "trusted" : "untrusted-stored", await this.describe(file)]);
     }
     for (const file of before.keys()) {
       if (now.has(file)) continue;
-      changed = true;
-      if (file.startsWith("trusted/crl/")) this.emit("crl-changed", { file });
-      else if (file.startsWith("trusted/")) this.emit("untrusted", { file });
+      if (file.startsWith("trusted/crl/")) events.push(["crl-changed", { file }]);
+      else if (file.startsWith("trusted/")) events.push(["untrusted", { file }]);
     }
-    if (changed) this.emit("changed");
+    if (events.length === 0 || this.closed) return;
+    for (const [event, payload] of events) this.emit(event, payload);
+    this.emit("changed");
+  }
+
+  /** The public facts of a store file, or just its name when it cannot be read. */
+  private async describe(file: string): Promise<{ file: string } & Partial<CertificateSummary>> {
+    try {
+      const der = certificateDer(await fsp.readFile(path.join(this.dir, file)));
+      if (der) return { ...summarize(parseCertificate(der)), file };
+    } catch {
+      // Unreadable or gone: report the name only.
+    }
+    return { file };
   }
 
   /** file → size:mtime for every file, to notice changes. */

@@ -1,0 +1,95 @@
+/**
+ * cert-trust: the device certificate store as messages (SPEC §2): actions
+ * list, trust, untrust, details, importCrl; an output message whenever a
+ * certificate lands in untrusted/, is trusted, untrusted again, or a CRL
+ * changes.
+ */
+import { S7Error } from "../src/errors.js";
+import { acquireStore, releaseStore } from "../src/trust/registry.js";
+import type { StoredCertificate } from "../src/trust/store.js";
+import { storeDirectory, type RedNode, type RedRuntime, type NodeMessage } from "./red.js";
+
+interface CertTrustConfig {
+  id: string;
+  name?: string;
+  storeDir?: string;
+}
+
+const ACTIONS = ["list", "trust", "untrust", "details", "importCrl"] as const;
+type Action = (typeof ACTIONS)[number];
+
+function view(c: Partial<StoredCertificate> & { file: string }): Record<string, unknown> {
+  const { der: _der, ...rest } = c;
+  return { ...rest, ...(c.validFrom ? { validFrom: c.validFrom.toISOString() } : {}), ...(c.validTo ? { validTo: c.validTo.toISOString() } : {}) };
+}
+
+export = function register(RED: RedRuntime): void {
+  function CertTrustNode(this: RedNode, config: CertTrustConfig): void {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const store = acquireStore(storeDirectory(RED, config.storeDir));
+
+    const showCounts = (): void => {
+      store.snapshot().then(
+        (snap) => node.status({ fill: snap.problems.length > 0 ? "yellow" : "green", shape: "dot", text: RED._("cert-trust.status.storeOk", { trusted: String(snap.trusted.length), untrusted: String(snap.untrusted.length) }) }),
+        (err: unknown) => node.status({ fill: "red", shape: "ring", text: RED._("cert-trust.status.storeError") + `: ${(err as Error).message}` }),
+      );
+    };
+    const events: [string, string][] = [
+      ["untrusted-stored", "untrusted"],
+      ["trusted", "trusted"],
+      ["untrusted", "untrusted-again"],
+      ["crl-changed", "crl"],
+    ];
+    const listeners = events.map(([event, topic]) => {
+      const listener = (payload: Partial<StoredCertificate> & { file: string }): void => {
+        node.send({ topic, payload: view(payload) });
+        showCounts();
+      };
+      store.on(event, listener);
+      return [event, listener] as const;
+    });
+    showCounts();
+
+    node.on("input", (msg, send, done) => {
+      void (async () => {
+        try {
+          const action = String(msg.action ?? msg.topic ?? "") as Action;
+          if (!ACTIONS.includes(action)) throw new S7Error("ERR_S7_VALUE", RED._("cert-trust.errors.unknownAction", { action }));
+          const id = typeof msg.payload === "string" ? msg.payload.trim() : "";
+          let payload: unknown;
+          if (action === "list") {
+            const snap = await store.snapshot();
+            payload = {
+              store: store.dir,
+              trusted: snap.trusted.map(view),
+              untrusted: snap.untrusted.map(view),
+              crls: snap.crls.map((c) => (c.crl ? { file: c.file, issuer: c.crl.issuer, thisUpdate: c.crl.thisUpdate.toISOString(), nextUpdate: c.crl.nextUpdate?.toISOString() ?? null, revoked: c.crl.revoked.size } : { file: c.file, error: c.error })),
+              problems: snap.problems,
+            };
+          } else if (action === "importCrl") {
+            if (!Buffer.isBuffer(msg.payload) && typeof msg.payload !== "string") throw new S7Error("ERR_S7_VALUE", RED._("cert-trust.errors.crlPayload"));
+            const { file, crl } = await store.importCrl(msg.payload as Buffer | string, typeof msg.filename === "string" ? msg.filename : undefined);
+            payload = { file, issuer: crl.issuer, thisUpdate: crl.thisUpdate.toISOString(), nextUpdate: crl.nextUpdate?.toISOString() ?? null, revoked: crl.revoked.size };
+          } else {
+            if (id === "") throw new S7Error("ERR_S7_VALUE", RED._("cert-trust.errors.badPayload"));
+            const c = action === "trust" ? await store.trust(id) : action === "untrust" ? await store.untrust(id) : await store.details(id);
+            payload = view(c);
+          }
+          send({ ...msg, topic: action, payload } as NodeMessage);
+          showCounts();
+          done();
+        } catch (err) {
+          done(err instanceof Error ? err : new Error(String(err)));
+        }
+      })();
+    });
+
+    node.on("close", (_removed, done) => {
+      for (const [event, listener] of listeners) store.off(event, listener);
+      releaseStore(store);
+      done();
+    });
+  }
+  RED.nodes.registerType("cert-trust", CertTrustNode);
+};

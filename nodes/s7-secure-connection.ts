@@ -1,0 +1,224 @@
+/**
+ * s7-secure-connection (config node): one pooled connection per controller,
+ * shared by every node that names it; the certificate store and verifier of
+ * its trust settings; the admin endpoints the editor uses (certificate list,
+ * one-click trust, tag browser). Behaviour lives in src/; this file maps
+ * configuration and events.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ConfigError, S7Error } from "../src/errors.js";
+import type { ConnectionStatus } from "../src/client/connection-manager.js";
+import { ControllerConnection } from "../src/client/controller-connection.js";
+import { openVerifiedChannel } from "../src/client/connect.js";
+import type { SessionInfo } from "../src/client/results.js";
+import { acquireStore, releaseStore } from "../src/trust/registry.js";
+import type { CertificateStore, StoredCertificate } from "../src/trust/store.js";
+import { DeviceCertificateVerifier, splitPem } from "../src/trust/verifier.js";
+import { numberProperty, storeDirectory, type ConnectionConfigNode, type HttpRequest, type HttpResponse, type RedNode, type RedRuntime } from "./red.js";
+
+interface ConnectionConfig {
+  id: string;
+  name?: string;
+  host?: string;
+  port?: unknown;
+  accessPoint?: string;
+  forceConnectionState?: unknown;
+  useAlternativeAddress?: unknown;
+  alternativeAddress?: string;
+  storeDir?: string;
+  rootCAs?: string;
+  rootCAFiles?: string;
+  rejectExpired?: boolean;
+  checkAddress?: boolean;
+  connectTimeout?: unknown;
+  requestTimeout?: unknown;
+  reconnectMin?: unknown;
+  reconnectMax?: unknown;
+}
+
+type ConnectionNode = RedNode & ConnectionConfigNode & { store?: CertificateStore };
+
+function rootCertificates(RED: RedRuntime, config: ConnectionConfig): string[] {
+  const pems = splitPem(config.rootCAs ?? "");
+  const userDir = RED.settings.userDir ?? process.cwd();
+  for (const line of (config.rootCAFiles ?? "").split(/\r?\n/)) {
+    const file = line.trim();
+    if (file === "") continue;
+    const full = path.resolve(userDir, file);
+    let text: string;
+    try {
+      text = fs.readFileSync(full, "utf8");
+    } catch (err) {
+      throw new ConfigError(`cannot read the root CA file: ${(err as Error).message}`, { file: full });
+    }
+    const found = splitPem(text);
+    if (found.length === 0) throw new ConfigError("no PEM certificate in the root CA file", { file: full });
+    pems.push(...found);
+  }
+  return pems;
+}
+
+function flag(value: unknown, fallback: 0 | 1): 0 | 1 {
+  if (value === 0 || value === "0" || value === false) return 0;
+  if (value === 1 || value === "1" || value === true) return 1;
+  return fallback;
+}
+
+function publicCertificate(c: StoredCertificate): Record<string, unknown> {
+  const { der: _der, ...rest } = c;
+  return { ...rest, validFrom: c.validFrom.toISOString(), validTo: c.validTo.toISOString() };
+}
+
+export = function register(RED: RedRuntime): void {
+  function S7SecureConnectionNode(this: ConnectionNode, config: ConnectionConfig): void {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const users = new Map<RedNode, (status: ConnectionStatus<SessionInfo>) => void>();
+    const name = (config.name ?? "").trim() || `${config.host ?? ""}:${String(config.port ?? 102)}`;
+    let connection: ControllerConnection | undefined;
+    let configError: Error | undefined;
+    let store: CertificateStore | undefined;
+    const warned = new Set<string>();
+
+    Object.defineProperties(node, {
+      connectionName: { value: name },
+      connection: { get: () => connection },
+      configError: { get: () => configError },
+      store: { get: () => store },
+    });
+    node.register = (user, onStatus) => {
+      users.set(user, onStatus);
+      if (connection) onStatus(connection.status);
+      else user.status({ fill: "red", shape: "dot", text: "s7-secure-connection.status.error" });
+    };
+    node.deregister = (user) => {
+      users.delete(user);
+    };
+
+    try {
+      store = acquireStore(storeDirectory(RED, config.storeDir));
+      const trustStore = store;
+      const verifier = new DeviceCertificateVerifier({
+        store: trustStore,
+        rootCAs: rootCertificates(RED, config),
+        rejectExpired: config.rejectExpired === true,
+        checkAddress: config.checkAddress !== false,
+      });
+      const credentials = node.credentials ?? {};
+      connection = new ControllerConnection(
+        {
+          name,
+          host: config.host ?? "",
+          port: numberProperty(config.port, 102),
+          accessPoint: config.accessPoint ?? "",
+          forceConnectionState: flag(config.forceConnectionState, 1),
+          useAlternativeAddress: flag(config.useAlternativeAddress, 0),
+          alternativeAddress: config.alternativeAddress ?? "",
+          connectTimeoutMs: numberProperty(config.connectTimeout, 10_000),
+          requestTimeoutMs: numberProperty(config.requestTimeout, 5000),
+          reconnectMinMs: numberProperty(config.reconnectMin, 1000),
+          reconnectMaxMs: numberProperty(config.reconnectMax, 30_000),
+          ...(credentials.username ? { username: credentials.username } : {}),
+          ...(credentials.password ? { password: credentials.password } : {}),
+        },
+        {
+          verifier,
+          openChannel: openVerifiedChannel,
+          onTrustChange: (listener) => {
+            trustStore.on("changed", listener);
+            return () => trustStore.off("changed", listener);
+          },
+        },
+      );
+      // A connection waiting for trust retries as soon as a certificate is trusted.
+      const retry = (): void => connection?.retryNow();
+      trustStore.on("trusted", retry);
+      trustStore.on("crl-changed", retry);
+      node.on("close", () => {
+        trustStore.off("trusted", retry);
+        trustStore.off("crl-changed", retry);
+      });
+      connection.on("status", (status: ConnectionStatus<SessionInfo>) => {
+        for (const warning of status.info?.verdict.warnings ?? []) {
+          const key = `${status.info!.verdict.certificate.fingerprint256}:${warning.code}`;
+          if (!warned.has(key)) {
+            warned.add(key);
+            node.warn(`${name}: ${warning.message}`);
+          }
+        }
+        if (status.state === "reconnect-wait" && status.lastError) node.log(`${name}: ${status.lastError.message}`);
+        for (const cb of users.values()) cb(status);
+      });
+      connection.start();
+    } catch (err) {
+      configError = err instanceof Error ? err : new Error(String(err));
+      node.error(configError.message);
+    }
+
+    node.on("close", (_removed, done) => {
+      const finish = (): void => {
+        if (store) releaseStore(store);
+        store = undefined;
+        users.clear();
+        done();
+      };
+      if (connection) connection.close().then(finish, finish);
+      else finish();
+    });
+  }
+
+  RED.nodes.registerType("s7-secure-connection", S7SecureConnectionNode, {
+    credentials: { username: { type: "text" }, password: { type: "password" } },
+  });
+
+  // --- admin endpoints (docs/EDITOR.md) -------------------------------------
+  // Only deployed connections are reachable, by id; an address from the request is never dialled.
+
+  const deployed = (req: HttpRequest, res: HttpResponse): ConnectionNode | undefined => {
+    const n = RED.nodes.getNode(req.params.id ?? "") as Partial<ConnectionNode> | null;
+    if (!n || typeof n.register !== "function") {
+      res.status(404).json({ error: RED._("s7-secure-connection.errors.notDeployed", { id: req.params.id ?? "" }) });
+      return undefined;
+    }
+    return n as ConnectionNode;
+  };
+  const fail = (res: HttpResponse, err: unknown, status = 500): void => {
+    res.status(err instanceof S7Error && (err.code === "ERR_S7_STORE" || err.code === "ERR_S7_VALUE") ? 400 : status).json({ error: err instanceof Error ? err.message : String(err) });
+  };
+
+  RED.httpAdmin.get("/s7-secure/:id/certificates", RED.auth.needsPermission("s7-secure.read"), (req, res) => {
+    const n = deployed(req, res);
+    if (!n) return;
+    if (!n.store) return fail(res, n.configError ?? new Error("no certificate store"));
+    n.store.snapshot().then(
+      (snap) => res.json({ store: n.store?.dir, untrusted: snap.untrusted.map(publicCertificate), trusted: snap.trusted.map(publicCertificate), problems: snap.problems }),
+      (err: unknown) => fail(res, err),
+    );
+  });
+
+  RED.httpAdmin.post("/s7-secure/:id/certificates/trust", RED.auth.needsPermission("s7-secure.write"), (req, res) => {
+    const n = deployed(req, res);
+    if (!n) return;
+    const fingerprint = (req.body as { fingerprint256?: unknown } | undefined)?.fingerprint256;
+    if (typeof fingerprint !== "string" || fingerprint.trim() === "") return fail(res, new S7Error("ERR_S7_VALUE", "fingerprint256 missing"), 400);
+    if (!n.store) return fail(res, n.configError ?? new Error("no certificate store"));
+    n.store.trust(fingerprint).then(
+      (c) => {
+        n.connection?.retryNow();
+        res.json({ ok: true, file: c.file });
+      },
+      (err: unknown) => fail(res, err),
+    );
+  });
+
+  RED.httpAdmin.get("/s7-secure/:id/browse", RED.auth.needsPermission("s7-secure.write"), (req, res) => {
+    const n = deployed(req, res);
+    if (!n) return;
+    if (!n.connection) return fail(res, n.configError ?? new Error("connection not configured"));
+    n.connection.browse().then(
+      (result) => res.json({ plc: { ...result.plc, firmware: result.plc.firmware ? `V${result.plc.firmware}` : "" }, tags: result.tags }),
+      (err: unknown) => fail(res, err, 502),
+    );
+  });
+};

@@ -1,0 +1,111 @@
+/**
+ * node-red-node-test-helper set-up shared by the node tests. The runtime is
+ * the project's node-red, or the one named by S7_TEST_NODE_RED (the CI's
+ * compatibility runs for Node-RED 3.1 and 5).
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Simulator } from "../../src/simulator/simulator.js";
+import { defaultSimulatorConfig, type SimulatorConfig } from "../../src/simulator/config.js";
+import { X509Certificate } from "node:crypto";
+
+export interface Helper {
+  init(runtimePath: string, settings?: object): void;
+  settings(s: object): object;
+  load(nodes: unknown[], flow: object[], credentials?: object): Promise<void>;
+  unload(): Promise<void>;
+  startServer(): Promise<void>;
+  stopServer(): Promise<void>;
+  getNode(id: string): NodeUnderTest;
+  request(): SuperTest;
+}
+export interface SuperTest {
+  get(url: string): SuperRequest;
+  post(url: string): SuperRequest;
+}
+export interface SuperRequest extends PromiseLike<{ status: number; body: unknown }> {
+  send(body: object): SuperRequest;
+  set(header: string, value: string): SuperRequest;
+}
+export interface NodeUnderTest {
+  id: string;
+  on(event: "input", listener: (msg: Record<string, unknown>) => void): void;
+  receive(msg: Record<string, unknown>): void;
+  status: { callCount?: number; args?: unknown[][]; lastCall?: { args: unknown[] } } & ((...args: unknown[]) => void);
+  [key: string]: unknown;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const helper = require("node-red-node-test-helper") as Helper;
+const runtime = process.env.S7_TEST_NODE_RED ?? require.resolve("node-red");
+helper.init(runtime);
+
+const DIST = path.resolve(__dirname, "..", "..", "nodes");
+/* eslint-disable @typescript-eslint/no-require-imports */
+export const NODES = ["s7-secure-connection", "s7-read", "s7-write", "s7-switch-connection", "cert-trust"].map((n) => require(path.join(DIST, `${n}.js`)) as unknown);
+
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Puts a simulator's certificate into trusted/ of a store folder (as a person would). */
+export function trustSimulator(storeDir: string, sim: Simulator): void {
+  fs.mkdirSync(path.join(storeDir, "trusted", "crl"), { recursive: true });
+  fs.mkdirSync(path.join(storeDir, "untrusted"), { recursive: true });
+  fs.writeFileSync(path.join(storeDir, "trusted", `${sim.name}.der`), new X509Certificate(sim.certificatePem).raw);
+}
+
+export function simConfig(name: string, extra: Partial<SimulatorConfig> = {}): SimulatorConfig {
+  const c = defaultSimulatorConfig();
+  c.name = name;
+  const line = c.dataBlocks[0]!.members.find((m) => m.name === "Name")!;
+  line.value = name;
+  return { ...c, ...extra };
+}
+
+/** A connection config node pointing at a simulator. */
+export function connectionNode(id: string, name: string, sim: Simulator, storeDir: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id,
+    type: "s7-secure-connection",
+    name,
+    host: "127.0.0.1",
+    port: sim.port,
+    accessPoint: "",
+    forceConnectionState: 1,
+    useAlternativeAddress: 0,
+    alternativeAddress: "",
+    storeDir,
+    rootCAs: "",
+    rootCAFiles: "",
+    rejectExpired: false,
+    checkAddress: true,
+    connectTimeout: 5000,
+    requestTimeout: 3000,
+    reconnectMin: 100,
+    reconnectMax: 500,
+    ...extra,
+  };
+}
+
+/** Resolves with the next message a helper node receives (optionally the first matching one). */
+export function nextMessage(node: NodeUnderTest, match: (msg: Record<string, unknown>) => boolean = () => true, timeoutMs = 10_000): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no matching message at ${node.id} within ${timeoutMs} ms`)), timeoutMs);
+    node.on("input", (msg) => {
+      if (!match(msg)) return;
+      clearTimeout(timer);
+      resolve(msg);
+    });
+  });
+}
+
+/** Waits until `check` is true (polling), or fails naming what was awaited. */
+export async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
