@@ -1,0 +1,155 @@
+/**
+ * `npm start` from a clean copy of the repository, checked through the admin
+ * API and in a real headless browser (playwright-core driving Debian's
+ * chromium): palette, connection dialog, one-click trust of the untrusted
+ * certificate, tag picker browsing the simulated controller, green statuses
+ * and a controller value in the debug sidebar. Screenshots go to
+ * S7_SCREENSHOTS_DIR when set (docs/images/ in the repository).
+ */
+import { strict as assert } from "node:assert";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+
+const REPO = path.resolve(__dirname, "..", "..", "..");
+const CHROMIUM = process.env.S7_CHROMIUM ?? ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => fs.existsSync(p));
+const UI_PORT = 18880 + (process.pid % 100);
+const BASE = `http://127.0.0.1:${UI_PORT}`;
+
+/** The repository's tracked files (a fresh checkout), with the installed node_modules linked in. */
+function cleanCopy(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "s7-clean-"));
+  const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: REPO }).toString().split("\0").filter(Boolean);
+  for (const f of files) {
+    if (!fs.existsSync(path.join(REPO, f))) continue;
+    fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+    fs.copyFileSync(path.join(REPO, f), path.join(dir, f));
+  }
+  fs.symlinkSync(path.join(REPO, "node_modules"), path.join(dir, "node_modules"), "dir");
+  return dir;
+}
+
+async function waitForEditor(child: ChildProcess, output: () => string, ms = 120_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode}:\n${output()}`);
+    try {
+      const res = await fetch(`${BASE}/settings`);
+      if (res.ok && /Ctrl-C stops everything/.test(output())) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`the editor did not come up:\n${output()}`);
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  const dir = process.env.S7_SCREENSHOTS_DIR;
+  if (!dir) return;
+  fs.mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: path.join(dir, `${name}.png`) });
+}
+
+(CHROMIUM ? describe : describe.skip)("npm start from a clean copy, and the editor in a real browser", function () {
+  this.timeout(300_000);
+  let copy: string;
+  let child: ChildProcess;
+  let log = "";
+  let browser: Browser;
+  let page: Page;
+
+  before(async () => {
+    copy = cleanCopy();
+    child = spawn(process.platform === "win32" ? "npm.cmd" : "npm", ["start"], {
+      cwd: copy,
+      env: { ...process.env, S7_DEMO_PORT: String(UI_PORT), S7_DEMO_PLC1_PORT: "0", S7_DEMO_PLC2_PORT: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    child.stdout!.on("data", (d: Buffer) => (log += d.toString()));
+    child.stderr!.on("data", (d: Buffer) => (log += d.toString()));
+    await waitForEditor(child, () => log);
+    browser = await chromium.launch({ executablePath: CHROMIUM!, headless: true, args: ["--no-sandbox"] });
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  });
+
+  after(async () => {
+    await browser?.close();
+    if (child && child.exitCode === null) {
+      const exited = new Promise((r) => child.once("exit", r));
+      const signal = (sig: NodeJS.Signals): void => {
+        try {
+          process.kill(-child.pid!, sig);
+        } catch {
+          // already gone
+        }
+      };
+      signal("SIGINT");
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+      if (child.exitCode === null) signal("SIGKILL");
+    }
+    if (copy) fs.rmSync(copy, { recursive: true, force: true });
+  });
+
+  it("prints the URL and how to trust PLC1's certificate", () => {
+    assert.match(log, new RegExp(`Node-RED editor +http://127\\.0\\.0\\.1:${UI_PORT}/`));
+    assert.match(log, /npx s7-secure certs trust [0-9a-f]{64} --store /);
+  });
+
+  it("serves the five node types, and PLC1's certificate waits in untrusted/ (admin API)", async () => {
+    const nodes = (await (await fetch(`${BASE}/nodes`, { headers: { Accept: "application/json" } })).json()) as { module: string; types: string[] }[];
+    const types = nodes.filter((n) => n.module === "@s7-secure/node-red-s7").flatMap((n) => n.types).sort();
+    assert.deepEqual(types, ["cert-trust", "s7-read", "s7-secure-connection", "s7-switch-connection", "s7-write"]);
+    let untrusted: { subject: string }[] = [];
+    for (let i = 0; i < 100 && untrusted.length === 0; i++) {
+      const certs = (await (await fetch(`${BASE}/s7-secure/demo.plc1/certificates`)).json()) as { untrusted: { subject: string }[] };
+      untrusted = certs.untrusted;
+      if (untrusted.length === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(untrusted[0]?.subject, "CN=PLC1");
+  });
+
+  it("opens the editor with the four flow nodes in the palette", async () => {
+    await page.goto(BASE);
+    for (const type of ["s7-read", "s7-write", "s7-switch-connection", "cert-trust"]) {
+      await page.waitForSelector(`.red-ui-palette-node[data-palette-type="${type}"]`, { timeout: 60_000 });
+    }
+    await shot(page, "editor");
+  });
+
+  it("shows the untrusted certificate in the connection dialog and trusts it with one click", async () => {
+    await page.evaluate(`RED.editor.editConfig("", "s7-secure-connection", "demo.plc1")`);
+    await page.waitForSelector("#node-config-input-host");
+    await page.click("#node-config-s7-secure-connection-tabs li:nth-child(3) a");
+    const row = await page.waitForSelector(".s7-secure-untrusted-row[data-fingerprint]", { timeout: 30_000 });
+    assert.match((await row.textContent()) ?? "", /CN=PLC1/);
+    await row.scrollIntoViewIfNeeded();
+    await shot(page, "untrusted-certificate");
+    await page.click(".s7-secure-untrusted-row .s7-secure-trust-button");
+    await page.waitForFunction(`document.querySelectorAll(".s7-secure-untrusted-row").length === 0`, undefined, { timeout: 30_000 });
+    await page.evaluate(`document.querySelector("#node-config-dialog-cancel")?.click()`);
+  });
+
+  it("the tag picker lists tags browsed from the simulated controller", async () => {
+    await page.evaluate(`RED.editor.edit(RED.nodes.node("rw.read"))`);
+    await page.waitForSelector("#s7-secure-browse-button");
+    await page.click("#s7-secure-browse-button");
+    await page.waitForSelector('#s7-secure-tag-picker .s7-secure-tag-row[data-tag="Line.Speed"]', { timeout: 60_000, state: "attached" });
+    await shot(page, "tag-picker");
+    const tags = await page.$$eval("#s7-secure-tag-picker .s7-secure-tag-row[data-tag]", (rows) => rows.map((r) => r.getAttribute("data-tag")));
+    assert.ok(tags.includes("Line.Recipe.Steps"), tags.join(", "));
+    await page.evaluate(`document.querySelector("#node-dialog-cancel")?.click()`);
+  });
+
+  it("after trust the statuses turn green and a debug message carries a controller value", async () => {
+    await page.waitForFunction(`[...document.querySelectorAll(".red-ui-flow-node-status-label")].some((e) => /TLS 1\\.3/.test(e.textContent || ""))`, undefined, { timeout: 60_000 });
+    await page.evaluate(`RED.sidebar.show("debug")`);
+    const msg = await page.waitForSelector('.red-ui-debug-msg:has-text("Line.Speed")', { timeout: 60_000 });
+    assert.match((await msg.textContent()) ?? "", /Line\.Name/);
+    await page.waitForTimeout(600); // let the edit tray finish closing for the screenshot
+    await shot(page, "live-values");
+  });
+});
