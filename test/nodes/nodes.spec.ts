@@ -37,6 +37,14 @@ describe("Node-RED nodes against simulated controllers (node-red-node-test-helpe
     await helper.load(NODES, [tab, ...flow.map((n) => (n.type === "s7-secure-connection" ? n : inFlow(n)))], credentials);
   }
 
+  it("runs on the Node-RED runtime under test", () => {
+    const runtime = process.env.S7_TEST_NODE_RED ?? require.resolve("node-red");
+    const version = (JSON.parse(fs.readFileSync(path.join(path.dirname(runtime), "..", "package.json"), "utf8")) as { version: string }).version;
+    if (process.env.S7_EXPECT_NODE_RED) assert.equal(version, process.env.S7_EXPECT_NODE_RED);
+    assert.match(version, /^\d+\.\d+\.\d+/);
+    console.log(`      Node-RED ${version} on Node.js ${process.version}`);
+  });
+
   it("s7-read: one tag → the value in msg.payload and the tag in msg.topic; several → an object; msg.tags and msg.topic", async () => {
     await load([
       connectionNode("c1", "PLC1", plc1, store),
