@@ -19,7 +19,7 @@ import { encodeValue } from "../values/value-map.js";
 import { checkSimulatorConfig, loadSimulatorConfig, type SimulatorConfig } from "./config.js";
 import { resolveCertificate, type ServerCertificate } from "./certificate.js";
 import { ControllerModel, type ControllerStats, type RunState } from "./controller.js";
-import { SimulatedSession } from "./session.js";
+import { SimulatedSession, type SessionAnswer } from "./session.js";
 import { TagTable, fromJson, type SimMember } from "./tag-table.js";
 import type { PlcType } from "../values/plc-type.js";
 
@@ -34,8 +34,10 @@ export interface FaultControls {
   blackHole: boolean;
   /** Answer one byte at a time at this rate (slow-loris), undefined = off. */
   slowLorisBytesPerSecond: number | undefined;
-  /** Close new connections right after the COTP CC (too many sessions). */
+  /** Close new connections at once (too many sessions). */
   refuseConnections: boolean;
+  /** Answer with an IntegrityId off by one. */
+  wrongIntegrityId: boolean;
 }
 
 const DEFAULT_FAULTS: FaultControls = {
@@ -45,6 +47,7 @@ const DEFAULT_FAULTS: FaultControls = {
   blackHole: false,
   slowLorisBytesPerSecond: undefined,
   refuseConnections: false,
+  wrongIntegrityId: false,
 };
 
 interface Connection {
@@ -160,6 +163,12 @@ export class Simulator extends EventEmitter {
       reserved: 0n,
       body: { kind: "struct", value: pv.struct(0x00009dd2, [[Ids.SystemEventReturnValue, pv.lint(BigInt(code))]]) },
     });
+    for (const c of this.connections) c.channel?.writeRaw(frameSystemEvent(data));
+  }
+
+  /** Sends a harmless 16-byte confirmation SystemEvent on every connection. */
+  sendSystemEventConfirmation(): void {
+    const data = encodeSystemEvent({ head: 0, counter: 16, reserved: 0n, body: { kind: "none" } });
     for (const c of this.connections) c.channel?.writeRaw(frameSystemEvent(data));
   }
 
@@ -281,7 +290,7 @@ export class Simulator extends EventEmitter {
       return;
     }
     if (this.faults.blackHole) return;
-    let answer;
+    let answer: SessionAnswer | undefined;
     try {
       answer = conn.session!.handle(version, pdu);
     } catch (err) {
@@ -290,6 +299,7 @@ export class Simulator extends EventEmitter {
       return;
     }
     if (answer === undefined) return;
+    if (this.faults.wrongIntegrityId) answer = { ...answer, pdu: corruptIntegrityId(answer.pdu) };
     const send = (): void => {
       if (channel.isClosed) return;
       if (this.faults.slowLorisBytesPerSecond !== undefined) this.trickle(conn, Buffer.concat(encodeFrames(answer.version, answer.pdu, channel.maxFragmentData)));
@@ -362,3 +372,11 @@ export class Simulator extends EventEmitter {
   }
 }
 
+
+/** The same answer with its IntegrityId (the VLQ before the 4-byte fill) increased by one. */
+function corruptIntegrityId(pdu: Buffer): Buffer {
+  const out = Buffer.from(pdu);
+  const at = out.length - 5;
+  if (at > 10 && out[at]! < 0x7f && (out[at - 1]! & 0x80) === 0) out[at] = out[at]! + 1;
+  return out;
+}

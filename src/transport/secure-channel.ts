@@ -93,6 +93,8 @@ export class SecureChannel extends EventEmitter {
     this.tls.on("data", (chunk: Buffer) => this.onData(chunk));
     this.tls.on("error", (err: Error & { code?: string }) => this.end(this.classify(err)));
     this.tls.on("close", () => this.end(this.link.error));
+    // The peer's FIN / close_notify: nothing more will come; pending requests fail now.
+    this.tls.on("end", () => this.end(this.link.error));
     this.link.on("end", (err?: S7Error) => {
       if (err) this.end(err);
     });
@@ -109,7 +111,9 @@ export class SecureChannel extends EventEmitter {
 
   /** Frames and sends one PDU: each fragment is written on its own, so it becomes one TLS record. */
   sendPdu(version: number, pdu: Buffer): void {
-    if (this.closed) throw this.closeError ?? new ConnectionError("ERR_S7_CONNECTION_CLOSED", "connection closed", { plc: this.plc });
+    if (this.closed || this.tls.writableEnded || this.tls.destroyed) {
+      throw this.closeError ?? new ConnectionError("ERR_S7_CONNECTION_CLOSED", "connection closed", { plc: this.plc, transient: true });
+    }
     for (const frame of encodeFrames(version, pdu, this.maxFragmentData)) this.tls.write(frame);
   }
 
@@ -156,7 +160,7 @@ export class SecureChannel extends EventEmitter {
   private classify(err: Error & { code?: string; library?: string; reason?: string }): S7Error {
     if (this.link.error) return this.link.error;
     if (err instanceof S7Error) return err;
-    if (err.code === "ECONNRESET" || err.code === "EPIPE") {
+    if (err.code === "ECONNRESET" || err.code === "EPIPE" || err.code === "ERR_STREAM_WRITE_AFTER_END" || err.code === "ERR_STREAM_DESTROYED") {
       return new ConnectionError("ERR_S7_CONNECTION_CLOSED", `connection reset by the ${this.role === "client" ? "controller" : "client"}`, { plc: this.plc, transient: true, cause: err });
     }
     return new TlsError(`TLS error: ${err.reason ?? err.message}`, err.code, { plc: this.plc, transient: true, cause: err });
