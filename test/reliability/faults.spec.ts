@@ -353,6 +353,38 @@ describe("reliability: faults on the path and in the controller", function () {
     }
   });
 
+  it("Process clock jump → deadlines on a monotonic clock still behave", async () => {
+    const c = connection(sim, sim.port, { requestTimeoutMs: 800 });
+    const realNow = Date.now;
+    try {
+      c.start();
+      assert.equal((await readOne(c)).ok, true);
+      sim.faults.responseDelayMs = 200;
+      const pending = readOne(c);
+      Date.now = () => realNow() + 3_600_000; // the wall clock jumps an hour ahead
+      assert.equal((await pending).ok, true, "no spurious timeout");
+      Date.now = () => realNow() - 3_600_000; // and back behind
+      sim.faults.blackHole = true;
+      failedWith(await readOne(c), "ERR_S7_TIMEOUT", /800 ms/);
+    } finally {
+      Date.now = realNow;
+      await c.close();
+    }
+  });
+
+  it("Disconnect or redeploy during the handshake → stops cleanly, no late reconnect, no leaked socket", async () => {
+    sim.faults.stallHandshake = true;
+    const total = sim.stats.connectionsTotal;
+    const c = connection(sim, sim.port, { reconnectMinMs: 50, reconnectMaxMs: 50 });
+    c.start();
+    await until("attempt reached the controller", () => sim.stats.connectionsTotal > total);
+    await c.close();
+    sim.clearFaults();
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(sim.stats.connectionsTotal, total + 1, "no late reconnect");
+    await until("socket gone", () => sim.stats.connectionsOpen === 0, 3000);
+  });
+
   it("1000 cut/reconnect cycles → no growth in sockets, timers, listeners or heap; never more than one connection to a PLC", async () => {
     const cycles = Number(process.env.S7_RECONNECT_CYCLES ?? 1000);
     const c = connection(sim, sim.port, { reconnectMinMs: 1, reconnectMaxMs: 2 });
