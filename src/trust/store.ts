@@ -63,6 +63,7 @@ export class CertificateStore extends EventEmitter {
   private debounce: NodeJS.Timeout | undefined;
   private last: Map<string, string> | undefined;
   private closed = false;
+  private scanning: Promise<void> = Promise.resolve();
 
   constructor(dir: string, options: StoreOptions = {}) {
     super();
@@ -97,6 +98,9 @@ export class CertificateStore extends EventEmitter {
   /** Everything in the store, read now. */
   async snapshot(): Promise<StoreSnapshot> {
     await this.ensureFolders();
+    // A watched store first catches up with the folders, so that every change a verification
+    // sees has been announced (a file added and removed between two polls is not lost).
+    if (this.poll !== undefined) await this.scan();
     const problems: string[] = [];
     const trusted = await this.readCertificates("trusted", problems);
     const untrusted = await this.readCertificates("untrusted", problems);
@@ -211,7 +215,9 @@ export class CertificateStore extends EventEmitter {
         }
       })
       .catch((err: unknown) => this.emit("warning", (err as Error).message));
-    void this.fingerprintFolders().then((m) => (this.last ??= m));
+    this.scanning = this.fingerprintFolders().then((m) => {
+      this.last ??= m;
+    });
     this.poll = setInterval(() => this.scheduleScan(), this.pollMs);
     this.poll.unref();
   }
@@ -238,7 +244,13 @@ export class CertificateStore extends EventEmitter {
     this.debounce.unref();
   }
 
-  private async scan(): Promise<void> {
+  /** Scans one at a time, so that no change is announced twice. */
+  private scan(): Promise<void> {
+    this.scanning = this.scanning.then(() => this.scanOnce()).catch(() => undefined);
+    return this.scanning;
+  }
+
+  private async scanOnce(): Promise<void> {
     const now = await this.fingerprintFolders();
     const before = this.last;
     this.last = now;
