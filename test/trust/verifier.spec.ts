@@ -132,6 +132,17 @@ describe("trust: certificate store and verifier (RELIABILITY.md, certificate lin
     await rejects(verifier({ rootCAs: [pki.root.certPem], maxChainLength: 2 }).verify(peer(pki.leafViaIntermediate, [pki.intermediate.der]), target), "ERR_S7_CHAIN");
   });
 
+  it("A looping chain (two CAs that issued each other) → refused with a typed error, no hang", async () => {
+    const { generateRsaKeyPem, issueCertificate } = await import("../../src/pki/certificates.js");
+    const keyA = generateRsaKeyPem();
+    const keyB = generateRsaKeyPem();
+    const a0 = issueCertificate({ commonName: "Loop A", isCa: true, keyPem: keyA });
+    const b = issueCertificate({ commonName: "Loop B", isCa: true, keyPem: keyB, issuer: a0 });
+    const a = issueCertificate({ commonName: "Loop A", isCa: true, keyPem: keyA, issuer: b });
+    const leaf = issueCertificate({ commonName: "PLC_LOOP", ipAddresses: ["127.0.0.1"], issuer: a });
+    await rejects(verifier({ rootCAs: [pki.root.certPem] }).verify(peer(leaf, [a.der, b.der]), target), "ERR_S7_CHAIN", /loops/);
+  });
+
   it("CA certificate presented as the leaf (CA:TRUE) → refused (use not allowed)", async () => {
     await rejects(verifier({ rootCAs: [pki.root.certPem] }).verify(peer(pki.caAsLeaf), target), "ERR_S7_CERT_USE", /CA:TRUE/);
   });
