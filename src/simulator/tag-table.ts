@@ -41,6 +41,8 @@ export interface SimStruct {
   rid: number;
   typeName?: string;
   members: SimMember[];
+  /** Members by LID (built on first use; the member list does not change after start). */
+  byLid?: Map<number, SimMember>;
 }
 
 export interface SimDataBlock {
@@ -97,8 +99,20 @@ export class TagTable {
     return this.structs.get(rid);
   }
 
-  /** Resolves DB area + LIDs (symbolic access) with the optional CRC check. */
+  private readonly resolved = new Map<string, Resolved>();
+
+  /** Resolves DB area + LIDs (symbolic access) with the optional CRC check; results are cached. */
   resolve(area: number, lids: number[], crc: number): Resolved {
+    const key = `${area}:${crc}:${lids.join(".")}`;
+    let r = this.resolved.get(key);
+    if (r === undefined) {
+      r = this.resolveUncached(area, lids, crc);
+      if (this.resolved.size < 100_000) this.resolved.set(key, r);
+    }
+    return r;
+  }
+
+  private resolveUncached(area: number, lids: number[], crc: number): Resolved {
     const db = this.block(area);
     if (db === undefined) return { kind: "error", code: ItemCode.ObjectNotFound };
     if (lids.length === 1 && lids[0] === 1) return { kind: "typeRid", rid: db.type.rid };
@@ -110,7 +124,8 @@ export class TagTable {
     while (i < lids.length) {
       if (struct === undefined) return { kind: "error", code: ItemCode.InvalidLID };
       const lid = lids[i++]!;
-      member = struct.members.find((m) => m.lid === lid);
+      struct.byLid ??= new Map(struct.members.map((m) => [m.lid, m]));
+      member = struct.byLid.get(lid);
       if (member === undefined) return { kind: "error", code: ItemCode.InvalidLID };
       keyParts.push(lid);
       crcPath.push(symbolPathElement(member.name, member.type));
