@@ -12,7 +12,8 @@ import { encodeFrames } from "../src/protocol/frame.js";
 import { DECODERS, type Decoder } from "../test/support/decoders.js";
 import { readS7Messages } from "../test/support/pcap.js";
 import { seededRandom, type SeededRandom } from "../test/support/random.js";
-import { FIXTURES_DIR } from "../test/support/fixtures.js";
+import { FIXTURES_DIR, readFixtureJson } from "../test/support/fixtures.js";
+import { fromHex } from "../src/protocol/bytes.js";
 
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -27,6 +28,12 @@ const SLOW_MS = 1000;
 function corpus(): Buffer[] {
   const dir = path.join(FIXTURES_DIR, "captures");
   const out: Buffer[] = [];
+  // COTP and TPKT as the captures carry them (whole TPKT packets and their TPDUs).
+  const transport = readFixtureJson<{ csConnectionRequest: string; pairs: { cr: string; cc: string }[]; emptyDt: string }>("vectors", "transport.json");
+  for (const hex of [transport.csConnectionRequest, transport.emptyDt, ...transport.pairs.flatMap((p) => [p.cr, p.cc])]) {
+    const packet = fromHex(hex);
+    out.push(packet, packet.subarray(4));
+  }
   for (const file of fs.readdirSync(dir).filter((f) => /\.pcap(ng)?$/.test(f))) {
     for (const m of readS7Messages(path.join(dir, file))) {
       if (m.message.kind === "pdu") {

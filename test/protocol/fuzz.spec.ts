@@ -3,15 +3,9 @@ import { fromHex } from "../../src/protocol/bytes.js";
 import { S7Error } from "../../src/errors.js";
 import { decodeSingleFrame } from "../../src/protocol/frame.js";
 import { decodePdu } from "../../src/protocol/pdu.js";
-import { decodePValue } from "../../src/protocol/pvalue.js";
-import { decodePObject } from "../../src/protocol/pobject.js";
-import { decodeVarnameList, decodeVartypeList } from "../../src/protocol/typeinfo.js";
-import { decodeItemAddress } from "../../src/protocol/address.js";
-import { decodeSystemEvent } from "../../src/protocol/messages/systemEvent.js";
-import { decodeNotification } from "../../src/protocol/messages/notification.js";
-import { decodeLegitimationPayload } from "../../src/protocol/messages/legitimation.js";
 import { readFixtureJson } from "../support/fixtures.js";
 import { seededRandom } from "../support/random.js";
+import { DECODERS } from "../support/decoders.js";
 
 const { vectors } = readFixtureJson<{ vectors: { hex: string; kind: string; trailer: boolean }[] }>("vectors", "pdus.json");
 const PDUS: Buffer[] = vectors
@@ -27,17 +21,6 @@ function onlyTypedErrors(name: string, decode: (b: Buffer) => unknown, input: Bu
   }
 }
 
-const DECODERS: [string, (b: Buffer) => unknown][] = [
-  ["decodePdu", decodePdu],
-  ["decodePValue", decodePValue],
-  ["decodePObject", decodePObject],
-  ["decodeVartypeList", decodeVartypeList],
-  ["decodeVarnameList", decodeVarnameList],
-  ["decodeItemAddress", decodeItemAddress],
-  ["decodeSystemEvent", decodeSystemEvent],
-  ["decodeNotification", decodeNotification],
-  ["decodeLegitimationPayload", decodeLegitimationPayload],
-];
 
 describe("decoders on hostile input throw only typed errors", function () {
   this.timeout(20000);

@@ -4,6 +4,8 @@
  * untrusted bytes and must return or throw an S7Error — nothing else.
  */
 import { FrameParser } from "../../src/protocol/frame.js";
+import { TpktParser } from "../../src/transport/tpkt.js";
+import { decodeConnectionTpdu, decodeDt } from "../../src/transport/cotp.js";
 import { decodePdu } from "../../src/protocol/pdu.js";
 import { decodePValue } from "../../src/protocol/pvalue.js";
 import { decodePObject } from "../../src/protocol/pobject.js";
@@ -22,6 +24,9 @@ export type Decoder = (input: Buffer) => unknown;
 const VALUE_TYPES = ["Int", "String[10]", "WString[4]", "DTL", "Date_And_Time", "Array[0..3] of Real", "LDT", "Char"].map(parsePlcTypeName);
 
 export const DECODERS: ReadonlyArray<readonly [string, Decoder]> = [
+  ["TPKT (stream parser, 1028-byte cap)", (b) => new TpktParser(1028).push(b)],
+  ["COTP connection TPDU (CR/CC)", (b) => decodeConnectionTpdu(b)],
+  ["COTP data TPDU (DT)", (b) => decodeDt(b)],
   ["S7CommPlus frames (stream parser, 4 KiB cap)", (b) => new FrameParser({ maxPduBytes: 4096 }).push(b)],
   ["PDU (header + every message body)", decodePdu],
   ["PValue", decodePValue],
