@@ -8,6 +8,8 @@ export interface CliIO {
   env: NodeJS.ProcessEnv;
   /** Aborted on SIGINT/SIGTERM, for long-running commands (sim). */
   signal: AbortSignal;
+  /** Standard input, for commands that take controls while they run (sim). */
+  stdin?: NodeJS.ReadableStream;
 }
 
 export type CommandRunner = (argv: string[], io: CliIO) => Promise<number>;

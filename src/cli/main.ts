@@ -29,6 +29,7 @@ function processIO(): CliIO & { dispose(): void } {
     stderr: (text) => process.stderr.write(text),
     env: process.env,
     signal: controller.signal,
+    stdin: process.stdin,
     dispose: () => {
       process.off("SIGINT", stop);
       process.off("SIGTERM", stop);

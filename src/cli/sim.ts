@@ -1,6 +1,7 @@
 /**
  * `s7-secure sim [--config FILE] [--port N] [--host H] [--cert FILE --key FILE] [--seconds N]`:
- * a simulated controller; prints `READY port=<n> fingerprint=<sha256>` once it listens.
+ * a simulated controller; prints `READY port=<n> fingerprint=<sha256>` once it listens and takes
+ * runtime controls (RUN/STOP, faults, certificate swap) as lines on standard input.
  */
 import * as fs from "node:fs";
 import { ConfigError } from "../errors.js";
@@ -8,6 +9,8 @@ import { defaultSimulatorConfig, loadSimulatorConfig, checkSimulatorConfig } fro
 import { Simulator } from "../simulator/simulator.js";
 import { numberOption, parseCommandArgs, type CliIO } from "./io.js";
 import { parsePort } from "../client/alternative-address.js";
+import * as readline from "node:readline";
+import { applySimulatorCommand } from "../simulator/controls.js";
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseCommandArgs(argv, {
@@ -29,6 +32,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const seconds = values.seconds === undefined ? undefined : numberOption("seconds", values.seconds, 1);
   const sim = await Simulator.start(checkSimulatorConfig(config));
   io.stdout(`READY port=${sim.port} fingerprint=${sim.fingerprint256}\n`);
+  // Runtime controls, one command per line on standard input (src/simulator/controls.ts).
+  const lines = io.stdin ? readline.createInterface({ input: io.stdin, terminal: false }) : undefined;
+  lines?.on("line", (line) => {
+    if (line.trim() !== "") io.stdout(applySimulatorCommand(sim, line) + "\n");
+  });
   await new Promise<void>((resolve) => {
     const timer = seconds === undefined ? undefined : setTimeout(resolve, seconds * 1000);
     io.signal.addEventListener("abort", () => {
@@ -36,6 +44,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       resolve();
     }, { once: true });
   });
+  lines?.close();
   await sim.stop();
   io.stdout("STOPPED\n");
   return 0;

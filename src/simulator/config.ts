@@ -12,6 +12,8 @@ export type Animation = "counter" | "sine" | "toggle";
 
 export interface MemberConfig {
   name: string;
+  /** The member's LID as TIA Portal assigned it (default: 10, 11, … in order, after any given ones). */
+  lid?: number;
   /** A TIA type ("Real", "String[20]", "Array[0..9] of Int", "DTL"), or omitted for a struct. */
   type?: string;
   /** Members of a struct (or of the elements of `type: "Array[..] of Struct"`). */
@@ -73,6 +75,8 @@ export interface SimulatorConfig {
   protectionLevel?: number;
   tagsPerReadMax?: number;
   tagsPerWriteMax?: number;
+  /** Verify non-zero symbol CRCs in item addresses (default true; SIMULATOR.md §9 allows a switch). */
+  checkSymbolCrc?: boolean;
   /** "RUN" (default) or "STOP". */
   runState?: "RUN" | "STOP";
   dataBlocks: DataBlockConfig[];

@@ -133,6 +133,8 @@ export class ControllerModel extends EventEmitter {
         const flat = flatten(r.db.values.get(r.key));
         return encodeValue(r.type, flat[r.index], { tag: r.member.name });
       }
+      case "dtlPart":
+        return encodeValue(r.type, dtlPart(r.db.values.get(r.key), r.part), { tag: r.member.name });
     }
   }
 
@@ -157,7 +159,7 @@ export class ControllerModel extends EventEmitter {
     }
     const r = table.resolve(a.area, a.lids, a.symbolCrc);
     if (r.kind === "error") return r.code;
-    if (r.kind === "typeRid") return ItemCode.AccessDenied;
+    if (r.kind === "typeRid" || r.kind === "dtlPart") return ItemCode.AccessDenied;
     const current = r.kind === "value" ? r.db.values.get(r.key) : flatten(r.db.values.get(r.key))[r.index];
     const checked = checkWrite(r.type, current, value, r.member.name);
     if ("code" in checked) return checked.code;
@@ -350,3 +352,10 @@ function applyClassicImage(table: TagTable, db: SimDataBlock, image: Buffer): vo
   }
 }
 
+
+/** One member of a DTL value (YEAR 9 … NANOSECOND 16); WEEKDAY counts from 1 = Sunday. */
+function dtlPart(value: unknown, part: number): number {
+  const d = value instanceof Date ? value : new Date(0);
+  const ns = (d as { nanoseconds?: number }).nanoseconds ?? d.getUTCMilliseconds() * 1_000_000;
+  return [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCDay() + 1, d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds(), ns][part - 9] ?? 0;
+}

@@ -184,6 +184,8 @@ export class SimulatedSession {
   }
 
   private sessionAttribute(objectId: number, attribute: number): PValue | undefined {
+    if (objectId === Ids.ObjectRoot && attribute === Ids.SystemLimits) return systemLimits(this.model.readMax, this.model.writeMax);
+    if (objectId === Ids.CPUcommon && attribute === Ids.CPUProtectionLevel) return pv.dint(this.model.protectionLevel);
     if (objectId !== this.sessionId) return undefined;
     if (attribute === Ids.EffectiveProtectionLevel) return pv.udint(this.level);
     if (attribute === Ids.ServerSessionChallenge) {
@@ -256,6 +258,19 @@ export class SimulatedSession {
   private explore(id: number, attributeIds: number[]): PObject[] | undefined {
     return this.model.explore(this.table, id, attributeIds);
   }
+}
+
+/**
+ * The system limits as one sparse DInt array, laid out as an S7-1511 answers a
+ * GetVarSubStreamed of object 201 attribute 1037 (capture S7-1511-opc-request-
+ * all-types); keys 1001/1002 carry the items per read / write request.
+ */
+function systemLimits(readMax: number, writeMax: number): PValue {
+  const entries: [number, number][] = [
+    [1, 250], [2, 2000], [3, 204800], [11, 20], [12, 54], [13, 10240], [21, 50], [22, 0], [23, 10240], [31, 10],
+    [32, 120], [33, 10240], [41, 2], [42, 25], [43, 10240], [201, 110], [1001, readMax], [1002, writeMax], [2001, 4], [2002, 4],
+  ];
+  return { kind: "sparse", flags: 0x40, datatype: "DInt", entries: entries.map(([key, value]) => ({ key, value: { type: "DInt" as const, value } })) };
 }
 
 /** Body of an answer to an unknown function: ReturnValue, IntegrityId 0, fill (§6 rule 8). */

@@ -87,6 +87,7 @@ export class Simulator extends EventEmitter {
     this.name = config.name;
     this.host = config.host ?? "127.0.0.1";
     this.table = new TagTable(config.dataBlocks);
+    this.table.checkCrc = config.checkSymbolCrc !== false;
     this.model = new ControllerModel({
       name: config.name,
       orderNumber: config.orderNumber ?? "6ES7 516-3AN02-0AB0",

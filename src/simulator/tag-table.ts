@@ -61,10 +61,14 @@ export interface SimDataBlock {
 export type Resolved =
   | { kind: "typeRid"; rid: number }
   | { kind: "value"; db: SimDataBlock; key: string; type: PlcType; member: SimMember }
+  | { kind: "dtlPart"; db: SimDataBlock; key: string; part: number; type: PlcType; member: SimMember }
   | { kind: "element"; db: SimDataBlock; key: string; index: number; type: PlcType; array: ArrayType; member: SimMember }
   | { kind: "error"; code: number };
 
 const FIRST_LID = 10;
+/** DTL members by LID − 9 (§19.2) and their types. */
+export const DTL_PARTS = ["YEAR", "MONTH", "DAY", "WEEKDAY", "HOUR", "MINUTE", "SECOND", "NANOSECOND"] as const;
+const DTL_PART_TYPES = ["UInt", "USInt", "USInt", "USInt", "USInt", "USInt", "USInt", "UDInt"] as const;
 const DB_TYPE_RID_BASE = 0x92000000;
 const UDT_RID_BASE = 0x91000000;
 
@@ -73,6 +77,9 @@ export class TagTable {
   private readonly byNumber = new Map<number, SimDataBlock>();
   private readonly structs = new Map<number, SimStruct>();
   private nextUdtRid = UDT_RID_BASE + 1;
+
+  /** false: non-zero symbol CRCs are accepted without a check. */
+  checkCrc = true;
 
   constructor(configs: DataBlockConfig[]) {
     for (const c of configs) {
@@ -102,7 +109,8 @@ export class TagTable {
   private readonly resolved = new Map<string, Resolved>();
 
   /** Resolves DB area + LIDs (symbolic access) with the optional CRC check; results are cached. */
-  resolve(area: number, lids: number[], crc: number): Resolved {
+  resolve(area: number, lids: number[], crcGiven: number): Resolved {
+    const crc = this.checkCrc ? crcGiven : 0;
     const key = `${area}:${crc}:${lids.join(".")}`;
     let r = this.resolved.get(key);
     if (r === undefined) {
@@ -152,7 +160,22 @@ export class TagTable {
         }
         return { kind: "element", db, key, index, type: member.type.element, array: member.type, member };
       }
-      if (i !== lids.length) return { kind: "error", code: ItemCode.InvalidLID };
+      if (i !== lids.length && member.type.kind === "string" && lids.length - i === 2 && lids[i] === 0) {
+        // WinCC addresses a String with the extra LIDs 0 and 256 and reads it as USInt[256] (§19.2).
+        if (crc !== 0 && crc !== symbolCrc(crcPath)) return { kind: "error", code: ItemCode.InvalidCRC };
+        return { kind: "value", db, key: keyParts.join("."), type: member.type, member };
+      }
+      if (i !== lids.length) {
+        // DTL members are addressable one by one: YEAR 9 … NANOSECOND 16 (§19.2).
+        const part = lids[i]!;
+        if (member.type.kind === "elementary" && member.type.name === "DTL" && i + 1 === lids.length && part >= 9 && part <= 16) {
+          if (crc !== 0 && crc !== symbolCrc([...crcPath, { name: DTL_PARTS[part - 9]!, softdatatype: SOFTDATATYPE[DTL_PART_TYPES[part - 9]!] }])) {
+            return { kind: "error", code: ItemCode.InvalidCRC };
+          }
+          return { kind: "dtlPart", db, key: keyParts.join("."), part, type: { kind: "elementary", name: DTL_PART_TYPES[part - 9]! }, member };
+        }
+        return { kind: "error", code: ItemCode.InvalidLID };
+      }
     }
     if (member === undefined) return { kind: "error", code: ItemCode.InvalidLID };
     if (crc !== 0 && crc !== symbolCrc(crcPath)) return { kind: "error", code: ItemCode.InvalidCRC };
@@ -180,12 +203,17 @@ export class TagTable {
     const struct: SimStruct = { rid, ...(typeName ? { typeName } : {}), members: [] };
     this.structs.set(rid, struct);
     const seen = new Set<string>();
+    const usedLids = new Set<number>();
+    let nextLid = Math.max(FIRST_LID - 1, ...members.map((m) => m.lid ?? 0)) + 1;
     members.forEach((m, i) => {
       const at = `${where}.${m.name ?? `[${i}]`}`;
       if (typeof m.name !== "string" || m.name === "") throw new ConfigError(`${where}: member ${i} has no name`);
       if (seen.has(m.name)) throw new ConfigError(`${at}: member defined twice`);
       seen.add(m.name);
-      const lid = FIRST_LID + i;
+      if (m.lid !== undefined && (!Number.isInteger(m.lid) || m.lid < 2 || m.lid > 0xffffff)) throw new ConfigError(`${at}: lid ${m.lid} is not a whole number ≥ 2`);
+      const lid = m.lid ?? nextLid++;
+      if (usedLids.has(lid)) throw new ConfigError(`${at}: lid ${lid} used twice`);
+      usedLids.add(lid);
       const member: SimMember = { name: m.name, lid, type: { kind: "struct", members: [] } };
       if (m.type === undefined || /^struct$/i.test(m.type)) {
         member.struct = this.buildStruct(m.members ?? [], at, this.nextUdtRid++, m.typeName);
