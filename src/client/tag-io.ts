@@ -9,7 +9,7 @@
 import { ItemError, S7Error, TagError, ValueError } from "../errors.js";
 import type { ItemAddress } from "../protocol/address.js";
 import type { PValue } from "../protocol/pvalue.js";
-import { decodeValue, encodeValue, isSingleValueType } from "../values/value-map.js";
+import { decodeValue, encodeValue, flattenArray, isSingleValueType, nestArray } from "../values/value-map.js";
 import { elementCount, formatPlcType, type ArrayType, type PlcType } from "../values/plc-type.js";
 import { formatValue } from "./plc-time.js";
 import { absoluteAddress, decodeAbsolute, encodeAbsolute } from "./absolute.js";
@@ -58,22 +58,21 @@ export class TagIO {
     this.symbols.invalidate();
   }
 
-  async read(tags: readonly string[]): Promise<ReadOutcome[]> {
-    const outcomes = await this.readOnce(tags);
-    const stale = outcomes.map((o, i) => (!o.ok && this.isStale(o.error, o.tag) ? i : -1)).filter((i) => i >= 0);
-    if (stale.length === 0) return outcomes;
-    this.invalidate();
-    const again = await this.readOnce(stale.map((i) => tags[i]!));
-    stale.forEach((i, k) => (outcomes[i] = again[k]!));
-    return outcomes;
+  read(tags: readonly string[]): Promise<ReadOutcome[]> {
+    return this.withFreshSymbols(tags, (t) => this.readOnce(t));
   }
 
-  async write(entries: readonly WriteEntry[]): Promise<WriteOutcome[]> {
-    const outcomes = await this.writeOnce(entries);
+  write(entries: readonly WriteEntry[]): Promise<WriteOutcome[]> {
+    return this.withFreshSymbols(entries, (e) => this.writeOnce(e));
+  }
+
+  /** Runs `once`; tags refused because the program changed are resolved afresh and tried once more. */
+  private async withFreshSymbols<I, O extends ReadOutcome | WriteOutcome>(items: readonly I[], once: (items: readonly I[]) => Promise<O[]>): Promise<O[]> {
+    const outcomes = await once(items);
     const stale = outcomes.map((o, i) => (!o.ok && this.isStale(o.error, o.tag) ? i : -1)).filter((i) => i >= 0);
     if (stale.length === 0) return outcomes;
     this.invalidate();
-    const again = await this.writeOnce(stale.map((i) => entries[i]!));
+    const again = await once(stale.map((i) => items[i]!));
     stale.forEach((i, k) => (outcomes[i] = again[k]!));
     return outcomes;
   }
@@ -258,17 +257,6 @@ function assemble(plan: Plan, next: () => PValue): unknown {
   return nestArray(flat, plan.type);
 }
 
-function nestArray(flat: unknown[], type: ArrayType): unknown[] {
-  let out = flat;
-  for (let d = type.dimensions.length - 1; d > 0; d--) {
-    const size = type.dimensions[d]!.count;
-    const grouped: unknown[] = [];
-    for (let i = 0; i < out.length; i += size) grouped.push(out.slice(i, i + size));
-    out = grouped;
-  }
-  return out;
-}
-
 /** The items of a write, every value checked; struct values may name a subset of the members. */
 function flattenWrite(plan: Plan, value: unknown, path: string): { address: ItemAddress; value: PValue }[] {
   if (plan.kind === "leaf") return [{ address: plan.address, value: plan.encode(value) }];
@@ -282,16 +270,8 @@ function flattenWrite(plan: Plan, value: unknown, path: string): { address: Item
     if (unknown.length > 0) throw new ValueError(`${path}: no member ${unknown.map((u) => `"${u}"`).join(", ")}`, { tag: path });
     return plan.members.filter(([n]) => n in given).flatMap(([n, m]) => flattenWrite(m, given[n], `${path}.${n}`));
   }
-  const flat = flattenArrayValue(value, plan.type, path);
+  const flat = flattenArray(plan.type, value, { tag: path });
   return plan.elements.flatMap((e, i) => flattenWrite(e, flat[i], `${path}[${i}]`));
-}
-
-function flattenArrayValue(value: unknown, type: ArrayType, path: string, depth = 0): unknown[] {
-  const dim = type.dimensions[depth]!;
-  if (!Array.isArray(value) || value.length !== dim.count) {
-    throw new ValueError(`${path}: ${formatPlcType(type)} needs an array of ${dim.count} element(s), got ${formatValue(value)}`, { tag: path });
-  }
-  return depth === type.dimensions.length - 1 ? value : value.flatMap((v) => flattenArrayValue(v, type, path, depth + 1));
 }
 
 function asError(err: unknown, tag: string, plc: string): S7Error {

@@ -222,14 +222,15 @@ function stringBytes(type: StringType, value: unknown, ctx: ValueContext): PValu
   return pv.array("UInt", all.map((u): Element => ({ type: "UInt", value: u })));
 }
 
-function flatten(type: ArrayType, value: unknown, ctx: ValueContext, depth = 0): unknown[] {
+/** The elements of a (nested) JS array in wire order, checked against the dimensions. */
+export function flattenArray(type: ArrayType, value: unknown, ctx: ValueContext, depth = 0): unknown[] {
   const dim = type.dimensions[depth]!;
   if (!Array.isArray(value)) throw fail(ctx, `${formatValue(value)} is not an array (${formatPlcType(type)})`);
   if (value.length !== dim.count) {
     throw fail(ctx, `array has ${value.length} elements, ${formatPlcType(type)} needs ${dim.count}${depth > 0 ? " in dimension " + (depth + 1) : ""}`);
   }
   if (depth === type.dimensions.length - 1) return value;
-  return value.flatMap((v) => flatten(type, v, ctx, depth + 1));
+  return value.flatMap((v) => flattenArray(type, v, ctx, depth + 1));
 }
 
 /** A JS value as the PValue a write of this type carries. */
@@ -242,7 +243,7 @@ export function encodeValue(type: PlcType, value: unknown, ctx: ValueContext, dt
     case "array": {
       if (type.element.kind !== "elementary") throw fail(ctx, `${formatPlcType(type)} is written element by element`);
       const name = type.element.name;
-      const flat = flatten(type, value, ctx);
+      const flat = flattenArray(type, value, ctx);
       if (name === "Date_And_Time" || name === "DTL") throw fail(ctx, `${formatPlcType(type)} is written element by element`);
       const elements = flat.map((v, i) => elementaryElement(name, v, { ...ctx, label: `${ctx.tag}[${i}]` }));
       return pv.array(WIRE[name], elements);
@@ -367,7 +368,8 @@ function bytesOfArray(v: PValue): Buffer | undefined {
   return out;
 }
 
-function nest(flat: unknown[], type: ArrayType): unknown[] {
+/** Wire-order elements → nested JS arrays, outermost dimension first. */
+export function nestArray(flat: unknown[], type: ArrayType): unknown[] {
   let out: unknown[] = flat;
   for (let d = type.dimensions.length - 1; d > 0; d--) {
     const size = type.dimensions[d]!.count;
@@ -402,7 +404,7 @@ export function decodeValue(type: PlcType, value: PValue, ctx: ValueContext): un
       }
       const name = type.element.name;
       const flat = value.elements.map((e, i) => decodeElement(name, e, { ...ctx, label: `${ctx.tag}[${i}]` }));
-      return nest(flat, type);
+      return nestArray(flat, type);
     }
     case "elementary": {
       if (type.name === "Date_And_Time") {
