@@ -187,7 +187,7 @@ export = function register(RED: RedRuntime): void {
     res.status(err instanceof S7Error && (err.code === "ERR_S7_STORE" || err.code === "ERR_S7_VALUE") ? 400 : status).json({ error: err instanceof Error ? err.message : String(err) });
   };
 
-  RED.httpAdmin.get("/s7-secure/:id/certificates", RED.auth.needsPermission("s7-secure.read"), (req, res) => {
+  RED.httpAdmin.get("/s7-secure/:id/certificates", RED.auth.needsPermission("s7-secure.write"), (req, res) => {
     const n = deployed(req, res);
     if (!n) return;
     if (!n.store) return fail(res, n.configError ?? new Error("no certificate store"));
