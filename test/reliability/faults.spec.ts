@@ -397,6 +397,8 @@ describe("reliability: faults on the path and in the controller", function () {
     try {
       c.start();
       assert.equal((await readOne(c)).ok, true);
+      const gc = (globalThis as { gc?: () => void }).gc;
+      gc?.();
       const handlesBefore = handles();
       const heapBefore = process.memoryUsage().heapUsed;
       const started = Date.now();
@@ -406,12 +408,14 @@ describe("reliability: faults on the path and in the controller", function () {
       }
       const seconds = (Date.now() - started) / 1000;
       await new Promise((r) => setTimeout(r, 200));
+      gc?.();
       const heapGrowthMb = (process.memoryUsage().heapUsed - heapBefore) / 1048576;
       const handleGrowth = handles() - handlesBefore;
       console.log(`      ${cycles} cycles in ${seconds.toFixed(1)} s: heap ${heapGrowthMb >= 0 ? "+" : ""}${heapGrowthMb.toFixed(1)} MB, handles ${handleGrowth >= 0 ? "+" : ""}${handleGrowth}, max open connections ${maxOpen}`);
       assert.ok(maxOpen <= 1, `${maxOpen} connections open at once`);
       assert.ok(handleGrowth <= 2, `${handleGrowth} more handles`);
-      assert.ok(heapGrowthMb < 30, `heap grew by ${heapGrowthMb.toFixed(1)} MB`);
+      // With a collection before and after (mocha runs with --expose-gc) the growth is a few MB.
+      assert.ok(heapGrowthMb < (gc ? 10 : 40), `heap grew by ${heapGrowthMb.toFixed(1)} MB`);
       assert.ok(c.listenerCount("status") <= 1);
     } finally {
       sim.off("connect", onConnect);

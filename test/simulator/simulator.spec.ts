@@ -88,7 +88,7 @@ describe("simulator: strictness, controls, instances", function () {
     }
   });
 
-  it("every fault control acts: delayed answers, drop after N requests, stalled handshake, fatal SystemEvent, malformed frame, slow-loris", async () => {
+  it("every fault control acts: delayed answers, drop after N requests, stalled handshake, fatal SystemEvent, malformed frame, refused connections, slow-loris", async () => {
     const s = await session(sim);
     try {
       sim.faults.responseDelayMs = 200;
@@ -112,6 +112,9 @@ describe("simulator: strictness, controls, instances", function () {
       else sim.sendMalformedFrame();
       assert.equal((await closed).code, code);
     }
+    sim.faults.refuseConnections = true;
+    await assert.rejects(session(sim), (e: unknown) => e instanceof S7Error && e.transient);
+    sim.clearFaults();
     const slow = await session(sim);
     try {
       sim.faults.slowLorisBytesPerSecond = 200;
