@@ -149,6 +149,20 @@ export class ControllerConnection extends EventEmitter {
       }
     });
     if (remote.length > 0) {
+      // Check every name and value first: the scheduler may split a large write over several
+      // requests, and one bad value must stop all of them (SPEC §2 s7-write).
+      const refused = await this.manager.withSession((session) => (session === this.current ? this.current.check(remote) : Promise.resolve([])));
+      if (refused.length > 0) {
+        const bad = new Map(refused.map((o) => [o.tag, o]));
+        remote.forEach((entry, k) => {
+          outcomes[remoteIndex[k]!] = bad.get(entry.tag) ?? {
+            tag: entry.tag,
+            ok: false,
+            error: new ValueError(`${entry.tag}: not written, because ${refused[0]!.tag} in the same request is invalid`, { plc: this.name, tag: entry.tag }),
+          };
+        });
+        return outcomes as WriteOutcome[];
+      }
       const results = await this.manager.write(remote);
       results.forEach((r, k) => (outcomes[remoteIndex[k]!] = r));
     }

@@ -119,6 +119,11 @@ export class ControllerSession implements ManagedSession<string, WriteEntry, Rea
     return this.tags.write(entries);
   }
 
+  /** The entries that cannot be written (bad name or value), checked without writing. */
+  check(entries: WriteEntry[]): Promise<WriteOutcome[]> {
+    return this.tags.check(entries);
+  }
+
   browse(): Promise<SymbolNode[]> {
     return this.symbols.browse();
   }

@@ -122,6 +122,24 @@ export class TagIO {
     });
   }
 
+  /**
+   * Checks names and values without writing: the refusals, one per bad entry
+   * (empty when every entry can be written). Used before a write that the
+   * scheduler may split over several requests, so that nothing is written
+   * when one value is bad.
+   */
+  async check(entries: readonly WriteEntry[]): Promise<WriteOutcome[]> {
+    const refused: WriteOutcome[] = [];
+    for (const entry of entries) {
+      try {
+        flattenWrite((await this.prepare(entry.tag)).plan, entry.value, entry.tag);
+      } catch (err) {
+        refused.push({ tag: entry.tag, ok: false, error: asError(err, entry.tag, this.service.plc) });
+      }
+    }
+    return refused;
+  }
+
   private async writeOnce(entries: readonly WriteEntry[]): Promise<WriteOutcome[]> {
     // Check every value first: a bad one fails its own tag and nothing of it is sent.
     const items: { entry: number; address: ItemAddress; value: PValue }[] = [];

@@ -337,6 +337,31 @@ describe("reliability: faults on the path and in the controller", function () {
     }
   });
 
+  it("A write split over several requests writes nothing when one value is bad", async () => {
+    const c = connection(sim, sim.port);
+    try {
+      c.start();
+      const entries = [
+        ...Array.from({ length: 10 }, (_, i) => ({ tag: `Line.Recipe.Steps[${i}]`, value: 500 + i })),
+        ...Array.from({ length: 8 }, (_, i) => ({ tag: `AllTypes.Bools[${i}]`, value: true })),
+        { tag: "Line.Setpoint", value: 1 },
+        { tag: "AllTypes.UInt", value: 2 },
+        { tag: "AllTypes.SInt", value: 3 },
+        { tag: "AllTypes.Int", value: 99999 },
+      ];
+      const stepsBefore = sim.getValue("Line.Recipe.Steps");
+      const written = sim.stats.itemsWritten;
+      const out = await c.write(entries);
+      assert.equal(out.length, entries.length);
+      assert.ok(out.every((o) => !o.ok));
+      assert.match(out.at(-1)!.ok ? "" : out.at(-1)!.error.message, /99999 is outside/);
+      assert.equal(sim.stats.itemsWritten, written, "nothing reached the controller");
+      assert.deepEqual(sim.getValue("Line.Recipe.Steps"), stepsBefore);
+    } finally {
+      await c.close();
+    }
+  });
+
   it("Requests faster than the PLC answers → bounded queue, explicit overload error, memory flat", async () => {
     const c = connection(sim, sim.port, { requestTimeoutMs: 5000, maxQueuedItems: 50 });
     try {
