@@ -80,6 +80,7 @@ export = function register(RED: RedRuntime): void {
     let configError: Error | undefined;
     let store: CertificateStore | undefined;
     const warned = new Set<string>();
+    let lastLogged: string | undefined;
 
     Object.defineProperties(node, {
       connectionName: { value: name },
@@ -147,7 +148,12 @@ export = function register(RED: RedRuntime): void {
             node.warn(`${name}: ${warning.message}`);
           }
         }
-        if (status.state === "reconnect-wait" && status.lastError) node.log(`${name}: ${status.lastError.message}`);
+        // Log a failure once, not on every retry of the same failure.
+        if (status.state === "reconnect-wait" && status.lastError && status.lastError.message !== lastLogged) {
+          lastLogged = status.lastError.message;
+          node.log(`${name}: ${status.lastError.message}`);
+        }
+        if (status.state === "connected") lastLogged = undefined;
         for (const cb of users.values()) cb(status);
       });
       connection.start();

@@ -63,6 +63,8 @@ export class Session {
   /** 1 full access … 4 no access; 0 not reported. */
   protectionLevel = 0;
   limits = { readMax: DEFAULT_ITEM_LIMIT, writeMax: DEFAULT_ITEM_LIMIT };
+  /** Attribute 306 of the CreateObject answer, echoed in the session setup (§14). */
+  private serverSessionVersion: PValue = pv.null();
   private legitimationAttempts = 0;
   private closing: Promise<void> | undefined;
   private closedError: S7Error | undefined;
@@ -127,7 +129,6 @@ export class Session {
     this.serverSessionVersion = info.serverSessionVersion;
   }
 
-  private serverSessionVersion: PValue = pv.null();
 
   private async setup(): Promise<void> {
     const body = await this.call("SetMultiVariables", { service: "SetMultiVariables", body: makeSessionSetupRequest(this.sessionId, this.serverSessionVersion) }, "none");
