@@ -14,7 +14,8 @@ import * as path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 
 const REPO = path.resolve(__dirname, "..", "..", "..");
-const CHROMIUM = process.env.S7_CHROMIUM ?? ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => fs.existsSync(p));
+const CHROMIUM_PATHS = ["/usr/bin/chromium", "/usr/bin/chromium-browser"];
+const CHROMIUM = process.env.S7_CHROMIUM ?? CHROMIUM_PATHS.find((p) => fs.existsSync(p));
 const UI_PORT = 18880 + (process.pid % 100);
 const BASE = `http://127.0.0.1:${UI_PORT}`;
 
@@ -79,7 +80,7 @@ describe("npm start from a clean copy, and the editor in a real browser", functi
     child.stderr!.on("data", (d: Buffer) => (log += d.toString()));
     await waitForEditor(child, () => log);
     if (!CHROMIUM) {
-      if (BROWSER_REQUIRED) throw new Error("chromium not found (/usr/bin/chromium); set S7_CHROMIUM or install it: apt-get install chromium");
+      if (BROWSER_REQUIRED) throw new Error(`chromium not found (looked for ${CHROMIUM_PATHS.join(", ")}); set S7_CHROMIUM or install it: apt-get install chromium`);
       return;
     }
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
