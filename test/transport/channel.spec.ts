@@ -199,7 +199,7 @@ describe("transport: secure channel over COTP on 127.0.0.1", function () {
     }
   });
 
-  it("sends a ClientHello that fits one TPDU with one X25519 key share, no SNI, ALPN or ticket", async () => {
+  it("sends a ClientHello well under 1 024 bytes offering X25519 then P-256, with one X25519 key share, no SNI, ALPN or ticket", async () => {
     let hello: Buffer | undefined;
     const server = net.createServer(async (socket) => {
       const link = new CotpLink(socket, { plc: "raw", maxPacket: 8192 });
@@ -218,8 +218,14 @@ describe("transport: secure channel over COTP on 127.0.0.1", function () {
       const record = hello!;
       assert.equal(record[0], 0x16, "a handshake record");
       assert.equal(5 + record.readUInt16BE(3), record.length, "exactly one record in the DT");
-      assert.ok(record.length + 7 <= 1024, `ClientHello of ${record.length} bytes does not fit one TPDU`);
+      // Measured on the wire: TPKT + DT header + the record.
+      const onWire = 4 + 3 + record.length;
+      assert.ok(onWire <= 512, `ClientHello of ${onWire} bytes on the wire; it must stay well under 1 024`);
       const ext = clientHelloExtensions(record);
+      const groups = ext.get(10)!;
+      const offered: number[] = [];
+      for (let off = 2; off < 2 + groups.readUInt16BE(0); off += 2) offered.push(groups.readUInt16BE(off));
+      assert.deepEqual(offered, [0x001d, 0x0017], "supported_groups: X25519, then P-256 (secp256r1)");
       assert.ok(!ext.has(0), "SNI sent");
       assert.ok(!ext.has(16), "ALPN sent");
       assert.ok(!ext.has(35), "session ticket extension sent");
