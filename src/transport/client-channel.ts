@@ -73,6 +73,7 @@ export async function openSecureChannel(options: OpenChannelOptions): Promise<Se
     link.send(encodeConnectionTpdu({ type: "CR", dstRef: 0, srcRef: SOURCE_REF, classOption: 0, tpduSizeCode: requestedCode, callingTsap: DEFAULT_CALLING_TSAP, calledTsap: tsap, order: [] }));
     const cc = await Promise.race([failure, nextTpdu(link)]);
     const tpduSize = checkConnectionConfirm(cc, requestedCode, plc);
+    link.setMaxPacket(tpduSize + TPKT_HEADER);
 
     phase = "InitSsl";
     link.send(encodeDt(encodeInitSslRequest()));
