@@ -14,6 +14,7 @@ import { PlcDate } from "../client/plc-time.js";
 import { encodeValue } from "../values/value-map.js";
 import { SOFTDATATYPE, elementCount, parsePlcTypeName, softdatatypeOf, type ArrayType, type PlcType, type StructType } from "../values/plc-type.js";
 import { symbolPathElement } from "../values/symbol-crc.js";
+import { arrayElementPosition } from "../protocol/array-lid.js";
 import type { Animation, DataBlockConfig, MemberConfig } from "./config.js";
 
 /** Per-item error codes (low 16 bits, SIMULATOR.md §9). */
@@ -144,8 +145,9 @@ export class TagTable {
       }
       if (member.type.kind === "array") {
         if (i === lids.length) break; // the whole array
-        const index = lids[i++]!;
-        if (index >= elementCount(member.type)) return { kind: "error", code: ItemCode.InvalidValueRange };
+        const el = member.type.element;
+        const index = arrayElementPosition(member.type.dimensions, lids[i++]!, el.kind === "elementary" && el.name === "Bool");
+        if (index === undefined) return { kind: "error", code: ItemCode.InvalidValueRange };
         if (member.type.element.kind === "struct") {
           if (lids[i++] !== 1) return { kind: "error", code: ItemCode.InvalidLID };
           keyParts.push(index, 1);
@@ -372,7 +374,8 @@ function vartypeElement(m: SimMember, optimized: boolean): VartypeElement {
   let symbolCrcValue: number;
   if (t.kind === "array") {
     const el = t.element;
-    softdatatype = el.kind === "struct" ? Softdatatype.Struct : SOFTDATATYPE[el.name];
+    // A CPU reports the elements of a Bool array as BBOOL (S7COMMPLUS-TLS §20.6).
+    softdatatype = el.kind === "struct" ? Softdatatype.Struct : el.kind === "elementary" && el.name === "Bool" ? Softdatatype.BBool : SOFTDATATYPE[el.name];
     symbolCrcValue = arrayMemberInnerCrc(m.name, softdatatype, t.dimensions[0]!.lower);
     const first = t.dimensions[0]!;
     if (el.kind === "struct") {
