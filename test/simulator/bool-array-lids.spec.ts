@@ -4,15 +4,14 @@
  * rule, the client's resolution and the simulator's answer over 127.0.0.1.
  */
 import { strict as assert } from "node:assert";
-import { ControllerSession } from "../../src/client/controller-session.js";
-import { openVerifiedChannel } from "../../src/client/connect.js";
+import type { ControllerSession } from "../../src/client/controller-session.js";
 import { SymbolTable } from "../../src/client/symbols.js";
 import { parseTagName } from "../../src/client/tag-name.js";
 import { arrayElementLid, arrayElementPosition } from "../../src/protocol/array-lid.js";
 import { Simulator } from "../../src/simulator/simulator.js";
 import { parsePlcTypeName, type ArrayType } from "../../src/values/plc-type.js";
 import { readFixtureJson } from "../support/fixtures.js";
-import { PinnedVerifier } from "../support/pinned-verifier.js";
+import { openSession } from "./open-session.js";
 
 interface LidVectors {
   source: string;
@@ -63,11 +62,7 @@ describe("Bool array element LIDs (padded like the validated drivers)", function
           },
         ],
       });
-      s = await ControllerSession.open(
-        { host: "127.0.0.1", port: sim.port, accessPoint: "" },
-        { plc: sim.name, verifier: new PinnedVerifier(sim.fingerprint256), openChannel: openVerifiedChannel, connectTimeoutMs: 5000, requestTimeoutMs: 5000 },
-        new AbortController().signal,
-      );
+      s = await openSession(sim);
     });
     after(async () => {
       await s?.close();

@@ -4,11 +4,10 @@
  * 127.0.0.1.
  */
 import { strict as assert } from "node:assert";
-import { ControllerSession } from "../../src/client/controller-session.js";
-import { openVerifiedChannel } from "../../src/client/connect.js";
+import type { ControllerSession } from "../../src/client/controller-session.js";
 import { Simulator } from "../../src/simulator/simulator.js";
 import type { MemberConfig } from "../../src/simulator/config.js";
-import { PinnedVerifier } from "../support/pinned-verifier.js";
+import { openSession } from "./open-session.js";
 
 /** `n` DInt members holding 1000 + their index: a block of 4·n bytes. */
 function dints(n: number): MemberConfig[] {
@@ -29,11 +28,7 @@ describe("simulator: absolute reads in proportion to the bytes read", function (
         { name: "Large", number: 22, optimized: false, members: dints(16_384) }, // 64 KiB
       ],
     });
-    s = await ControllerSession.open(
-      { host: "127.0.0.1", port: sim.port, accessPoint: "" },
-      { plc: sim.name, verifier: new PinnedVerifier(sim.fingerprint256), openChannel: openVerifiedChannel, connectTimeoutMs: 5000, requestTimeoutMs: 5000 },
-      new AbortController().signal,
-    );
+    s = await openSession(sim);
   });
   after(async () => {
     await s?.close();

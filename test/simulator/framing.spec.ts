@@ -4,22 +4,13 @@
  * simulator's strict mode refusing a record of several fragments.
  */
 import { strict as assert } from "node:assert";
-import { ControllerSession } from "../../src/client/controller-session.js";
-import { openVerifiedChannel } from "../../src/client/connect.js";
 import { encodeFrames } from "../../src/protocol/frame.js";
 import { Simulator } from "../../src/simulator/simulator.js";
 import { openSecureChannel } from "../../src/transport/client-channel.js";
 import { PinnedVerifier } from "../support/pinned-verifier.js";
+import { openSession } from "./open-session.js";
 
 const INTS = 2500; // 5 000 bytes of Int values in one write
-
-async function session(sim: Simulator): Promise<ControllerSession> {
-  return ControllerSession.open(
-    { host: "127.0.0.1", port: sim.port, accessPoint: "" },
-    { plc: sim.name, verifier: new PinnedVerifier(sim.fingerprint256), openChannel: openVerifiedChannel, connectTimeoutMs: 5000, requestTimeoutMs: 5000 },
-    new AbortController().signal,
-  );
-}
 
 describe("simulator: framing of large requests (one fragment per record, one record per DT)", function () {
   this.timeout(30_000);
@@ -36,7 +27,7 @@ describe("simulator: framing of large requests (one fragment per record, one rec
   after(async () => sim.stop());
 
   it("a 5 000-byte write leaves as one fragment per TLS record, each record in one DT with EOT = 1, within the TPDU size", async () => {
-    const s = await session(sim);
+    const s = await openSession(sim);
     try {
       const before = sim.stats.framing;
       const value = Array.from({ length: INTS }, (_, i) => (i * 7) % 30_000);
