@@ -1,9 +1,9 @@
 /**
  * One TCP socket carrying TPKT/COTP: sends TPDUs, hands received TPDUs to
  * the current consumer (the connection set-up first, then the Duplex under
- * TLS), and turns every fault into one typed error. Emits "warning" (a
- * message) once when the peer sends packets above the negotiated size. Nothing thrown by a
- * parser escapes the socket's event handlers.
+ * TLS), and turns every fault into one typed error. Nothing thrown by a
+ * parser escapes the socket's event handlers. Emits "warning" (a message)
+ * once when the peer sends packets above the negotiated size.
  */
 import { EventEmitter } from "node:events";
 import type { Socket } from "node:net";

@@ -140,11 +140,6 @@ export class SecureChannel extends EventEmitter {
     this.flush();
   }
 
-  /** Fragments queued or being written (diagnostics). */
-  get queuedWrites(): number {
-    return this.outbox.length + (this.writing ? 1 : 0);
-  }
-
   /** Ends at once; pending requests fail with `err` (or a plain close). */
   destroy(err?: S7Error): void {
     this.end(err);
