@@ -22,6 +22,7 @@ import { ConnectionError, ProtocolError, S7Error, TlsError } from "../errors.js"
 import { FrameParser, encodeFrames } from "../protocol/frame.js";
 import type { PeerCertificates, TrustVerdict } from "./verifier.js";
 import type { CotpLink } from "./cotp-link.js";
+import type { FramingStats } from "./framing-stats.js";
 
 const FRAME_OVERHEAD = 8; // 4-byte frame header + 4-byte trailer
 const TLS_RECORD_HEADER = 5;
@@ -37,6 +38,8 @@ export interface SecureChannelInit {
   link: CotpLink;
   /** Largest DT payload (TPDU size − 7). */
   maxDtPayload: number;
+  /** The counters the COTP Duplex keeps of what it received. */
+  framing: FramingStats;
   maxPduBytes?: number;
   remote: { host: string; port: number };
 }
@@ -49,6 +52,8 @@ export class SecureChannel extends EventEmitter {
   readonly cipher: string;
   /** S7CommPlus data bytes per fragment, from the negotiated record overhead. */
   readonly maxFragmentData: number;
+  /** DTs and TLS records received so far (diagnostics: a peer should send one record per DT with EOT = 1). */
+  readonly framing: FramingStats;
   /** Set by the client after the certificate check. */
   verdict!: TrustVerdict;
   private readonly tls: TLSSocket;
@@ -68,6 +73,7 @@ export class SecureChannel extends EventEmitter {
     this.remote = init.remote;
     this.tls = init.tls;
     this.link = init.link;
+    this.framing = init.framing;
     this.tlsVersion = init.tls.getProtocol() ?? "unknown";
     this.cipher = init.tls.getCipher()?.standardName ?? init.tls.getCipher()?.name ?? "unknown";
     const overhead = this.tlsVersion === "TLSv1.3" ? TLS13_OVERHEAD : TLS12_OVERHEAD;

@@ -110,6 +110,7 @@ export async function acceptSecureChannel(socket: Socket, options: AcceptChannel
       tls: secured,
       link,
       maxDtPayload: duplex.maxPayload,
+      framing: duplex.framing,
       remote: { host: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 },
       ...(options.maxPduBytes === undefined ? {} : { maxPduBytes: options.maxPduBytes }),
     });
