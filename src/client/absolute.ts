@@ -96,6 +96,11 @@ export function decodeAbsolute(tag: AbsoluteTag, value: PValue, plc?: string): u
 
 /** A JS value → the PValue of an absolute write (checked first; nothing is sent on error). */
 export function encodeAbsolute(tag: AbsoluteTag, value: unknown, plc?: string): PValue {
+  // No validated driver writes a single bit through ClassicBlob, and firmware that ignores the
+  // bit LID would overwrite the whole byte (docs/PROTOCOL-NOTES.md); reads of bits stay.
+  if (tag.type === "BOOL") {
+    throw fail(tag, "absolute bit writes are refused (a controller may ignore the bit and overwrite the whole byte); write this Bool by its symbolic name, e.g. \"DataBlock.Member\", with optimized or standard access", plc);
+  }
   if (tag.type === "RAW") {
     if (!Buffer.isBuffer(value) && !(Array.isArray(value) && value.every((v) => Number.isInteger(v) && v >= 0 && v <= 255))) {
       throw fail(tag, `${formatValue(value)} is not a Buffer or an array of bytes`, plc);
@@ -108,7 +113,6 @@ export function encodeAbsolute(tag: AbsoluteTag, value: unknown, plc?: string): 
   const checked = encodeValue({ kind: "elementary", name: CHECKED_AS[tag.type]! }, value, { tag: tag.text, ...(plc === undefined ? {} : { plc }) });
   if (checked.kind !== "scalar") throw fail(tag, "unexpected value shape", plc);
   const e = checked.value;
-  if (tag.type === "BOOL") return pv.bool(e.type === "Bool" && e.value);
   const out = Buffer.alloc(tag.byteLength);
   const n = "value" in e ? e.value : 0;
   switch (tag.type) {

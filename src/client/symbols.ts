@@ -11,6 +11,7 @@ import { typeMembers, type TypeMember } from "../protocol/typeinfo.js";
 import { isDbArea, dbNumberOf, type ItemAddress } from "../protocol/address.js";
 import { numberOf, stringOf, type PValue } from "../protocol/pvalue.js";
 import { symbolCrc, type SymbolPathElement } from "../protocol/crc.js";
+import { arrayElementLid } from "../protocol/array-lid.js";
 import type { ExploreRequest, ExploreResponse } from "../protocol/messages/explore.js";
 import {
   formatPlcType,
@@ -265,20 +266,19 @@ function dimensionsOf(info: { kind: string; lowerBound?: number; count: number; 
   return [{ lower: info.lowerBound ?? 0, count: info.count }];
 }
 
-/** Multi-dimensional subscripts → one LID, rightmost varying fastest (§19.2). */
+/** Multi-dimensional subscripts → one LID, rightmost varying fastest, Bool arrays padded (§19.2, array-lid.ts). */
 function linearIndex(type: ArrayType, indices: number[], notFound: (m: string) => TagError, name: string): number {
   if (indices.length !== type.dimensions.length) {
     throw notFound(`"${name}" has ${type.dimensions.length} dimension(s), ${indices.length} subscript(s) given`);
   }
-  let linear = 0;
-  indices.forEach((index, d) => {
+  const offsets = indices.map((index, d) => {
     const dim = type.dimensions[d]!;
     if (index < dim.lower || index >= dim.lower + dim.count) {
       throw notFound(`index ${index} is outside ${dim.lower}..${dim.lower + dim.count - 1} of "${name}"`);
     }
-    linear = linear * dim.count + (index - dim.lower);
+    return index - dim.lower;
   });
-  return linear;
+  return arrayElementLid(type.dimensions, offsets, type.element.kind === "elementary" && type.element.name === "Bool");
 }
 
 function memberNodes(prefix: string, type: StructType, depth: number): SymbolNode[] {

@@ -53,6 +53,25 @@ export function encodeFrames(version: number, pdu: Uint8Array, maxData: number =
   return frames;
 }
 
+/**
+ * How many frames one TLS record's plaintext holds (a trailer counts with the
+ * frame before it), or -1 when the record does not start and end on frame
+ * boundaries or holds a trailer without its frame.
+ */
+export function framesInRecord(record: Uint8Array): number {
+  let off = 0;
+  let frames = 0;
+  while (off < record.length) {
+    if (off + FRAME_HEADER > record.length || record[off] !== FRAME_MAGIC) return -1;
+    const dataLength = (record[off + 2]! << 8) | record[off + 3]!;
+    off += FRAME_HEADER + dataLength;
+    if (dataLength === 0) {
+      if (frames === 0) return -1;
+    } else frames++;
+  }
+  return off === record.length ? frames : -1;
+}
+
 /** One frame plus trailer: the whole PDU unfragmented (as in the reference vectors). */
 export function encodeFrame(version: number, pdu: Uint8Array): Buffer {
   const frames = encodeFrames(version, pdu, MAX_FRAME_DATA);

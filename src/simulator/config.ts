@@ -77,6 +77,12 @@ export interface SimulatorConfig {
   tagsPerWriteMax?: number;
   /** Verify non-zero symbol CRCs in item addresses (default true; SIMULATOR.md §9 allows a switch). */
   checkSymbolCrc?: boolean;
+  /**
+   * Refuse (reset) a connection whose TLS record does not hold exactly one
+   * S7CommPlus fragment, as the C# reference's receiver cannot cope with it
+   * (default false; the counters in `stats.framing` are kept either way).
+   */
+  strictFraming?: boolean;
   /** "RUN" (default) or "STOP". */
   runState?: "RUN" | "STOP";
   dataBlocks: DataBlockConfig[];
@@ -113,6 +119,9 @@ export function checkSimulatorConfig(json: unknown, file = "simulator configurat
   if (c.port !== undefined && (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535)) fail(`"port" ${JSON.stringify(c.port)} is not 0…65535`);
   if (c.firmware !== undefined && !/^\d{1,2}\.\d+$/.test(c.firmware)) fail(`"firmware" ${JSON.stringify(c.firmware)} is not "major.minor"`);
   if (c.protectionLevel !== undefined && ![1, 2, 3, 4].includes(c.protectionLevel)) fail('"protectionLevel" must be 1, 2, 3 or 4');
+  for (const key of ["secureCommunication", "checkSymbolCrc", "strictFraming"] as const) {
+    if (c[key] !== undefined && typeof c[key] !== "boolean") fail(`"${key}" must be true or false`);
+  }
   for (const key of ["tagsPerReadMax", "tagsPerWriteMax"] as const) {
     const v = c[key];
     if (v !== undefined && (!Number.isInteger(v) || v < 1 || v > 10_000)) fail(`"${key}" must be a whole number 1…10000`);

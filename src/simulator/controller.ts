@@ -14,7 +14,7 @@ import { decodeValue, encodeValue } from "../values/value-map.js";
 import type { PlcType } from "../values/plc-type.js";
 import { decodeAbsolute, encodeAbsolute } from "../client/absolute.js";
 import type { AbsoluteTag, AbsoluteType } from "../client/tag-name.js";
-import { ItemCode, type SimDataBlock, type SimMember, type TagTable } from "./tag-table.js";
+import { ItemCode, type ClassicMember, type SimDataBlock, type SimMember, type TagTable } from "./tag-table.js";
 
 export type RunState = "RUN" | "STOP";
 
@@ -119,7 +119,8 @@ export class ControllerModel extends EventEmitter {
     if (db === undefined) return ItemCode.ObjectNotFound;
     if (a.lids[0] === CLASSIC_LID) {
       if (db.optimized) return ItemCode.InvalidLID;
-      return classicRead(classicImage(table, db), a.lids);
+      const span = classicSpan(table, db, a.lids);
+      return typeof span === "number" ? span : classicRead(span.image, span.lids);
     }
     const r = table.resolve(a.area, a.lids, a.symbolCrc);
     switch (r.kind) {
@@ -152,9 +153,10 @@ export class ControllerModel extends EventEmitter {
     if (db === undefined) return ItemCode.ObjectNotFound;
     if (a.lids[0] === CLASSIC_LID) {
       if (db.optimized) return ItemCode.InvalidLID;
-      const image = classicImage(table, db);
-      const code = classicWrite(image, a.lids, value);
-      if (code === 0) applyClassicImage(table, db, image);
+      const span = classicSpan(table, db, a.lids);
+      if (typeof span === "number") return span;
+      const code = classicWrite(span.image, span.lids, value);
+      if (code === 0) applyClassicSpan(table, db, span);
       return code;
     }
     const r = table.resolve(a.area, a.lids, a.symbolCrc);
@@ -310,45 +312,70 @@ function classicTag(db: SimDataBlock, m: SimMember, type: PlcType): AbsoluteTag 
   return { kind: "absolute", text: `DB${db.number}.${m.name}`, area: "DB", db: db.number, width: "B", byteOffset: m.classic.offset, ...(m.classic.bit === undefined ? {} : { bitOffset: m.classic.bit }), type: t, byteLength };
 }
 
-/** The classic bytes of a non-optimized block, built from its leaf values. */
-function classicImage(table: TagTable, db: SimDataBlock): Buffer {
-  const image = Buffer.alloc(db.classicSize);
-  for (const leaf of table.leaves(db)) {
-    const m = leaf.member;
-    if (!m.classic) continue;
-    const value = db.values.get(leaf.key);
-    if (leaf.type.kind === "string") {
-      const s = Buffer.from(String(value ?? ""), "latin1");
-      image[m.classic.offset] = leaf.type.maxLength;
-      image[m.classic.offset + 1] = s.length;
-      s.copy(image, m.classic.offset + 2);
-      continue;
-    }
-    const tag = classicTag(db, m, leaf.type);
-    if (tag === undefined) continue;
-    const pvalue = encodeAbsolute(tag, value);
-    if (tag.type === "BOOL") {
-      const on = pvalue.kind === "scalar" && pvalue.value.type === "Bool" && pvalue.value.value;
-      if (on) image[tag.byteOffset] = image[tag.byteOffset]! | (1 << (tag.bitOffset ?? 0));
-    } else bytesOf(pvalue)?.copy(image, tag.byteOffset);
-  }
-  return image;
+/** The bytes of a non-optimized block around an absolute range, and the LIDs relative to them. */
+interface ClassicSpan {
+  /** Image of the members overlapping the range, from the first one's start. */
+  image: Buffer;
+  base: number;
+  members: ClassicMember[];
+  /** The request's LIDs with the offset made relative to `base`. */
+  lids: number[];
 }
 
-/** Decodes every leaf back from a changed image. */
-function applyClassicImage(table: TagTable, db: SimDataBlock, image: Buffer): void {
-  for (const leaf of table.leaves(db)) {
-    const m = leaf.member;
-    if (!m.classic) continue;
-    if (leaf.type.kind === "string") {
-      const len = Math.min(image[m.classic.offset + 1]!, leaf.type.maxLength);
-      db.values.set(leaf.key, image.subarray(m.classic.offset + 2, m.classic.offset + 2 + len).toString("latin1"));
+/**
+ * Builds only the members that overlap the requested range (16.3: work in
+ * proportion to the bytes read, not to the block), or a negative item code.
+ */
+function classicSpan(table: TagTable, db: SimDataBlock, lids: number[]): ClassicSpan | number {
+  const [, offset, length] = lids;
+  if (offset === undefined || length === undefined || lids.length > 4) return ItemCode.InvalidLID;
+  if (length < 1 || offset + length > db.classicSize) return ItemCode.InvalidValueRange;
+  const members = table.classicMembersIn(db, offset, length);
+  const base = Math.min(offset, members[0]?.start ?? offset);
+  const end = Math.max(offset + length, members[members.length - 1]?.end ?? 0);
+  const image = Buffer.alloc(end - base);
+  table.classicWork.bytesBuilt += image.length;
+  for (const c of members) writeMemberBytes(db, c, image, c.start - base);
+  const relative = [...lids];
+  relative[1] = offset - base;
+  return { image, base, members, lids: relative };
+}
+
+/** One member's classic bytes (a Bool sets its bit) at `at` in `image`. */
+function writeMemberBytes(db: SimDataBlock, c: ClassicMember, image: Buffer, at: number): void {
+  const m = c.member;
+  const value = db.values.get(c.key);
+  if (m.type.kind === "string") {
+    const s = Buffer.from(String(value ?? ""), "latin1");
+    image[at] = m.type.maxLength;
+    image[at + 1] = s.length;
+    s.copy(image, at + 2);
+    return;
+  }
+  const tag = classicTag(db, m, m.type);
+  if (tag === undefined) return;
+  if (tag.type === "BOOL") {
+    if (value === true) image[at] = image[at]! | (1 << (tag.bitOffset ?? 0));
+    return;
+  }
+  bytesOf(encodeAbsolute(tag, value))?.copy(image, at);
+}
+
+/** Decodes the members of a changed span back into the block's values. */
+function applyClassicSpan(table: TagTable, db: SimDataBlock, span: ClassicSpan): void {
+  table.classicWork.membersVisited += span.members.length;
+  for (const c of span.members) {
+    const m = c.member;
+    const at = c.start - span.base;
+    if (m.type.kind === "string") {
+      const len = Math.min(span.image[at + 1]!, m.type.maxLength);
+      db.values.set(c.key, span.image.subarray(at + 2, at + 2 + len).toString("latin1"));
       continue;
     }
-    const tag = classicTag(db, m, leaf.type);
+    const tag = classicTag(db, m, m.type);
     if (tag === undefined) continue;
-    const slice = tag.type === "BOOL" ? pv.bool(((image[tag.byteOffset]! >> (tag.bitOffset ?? 0)) & 1) === 1) : pv.blob(image.subarray(tag.byteOffset, tag.byteOffset + tag.byteLength));
-    db.values.set(leaf.key, decodeAbsolute(tag, slice));
+    const slice = tag.type === "BOOL" ? pv.bool(((span.image[at]! >> (tag.bitOffset ?? 0)) & 1) === 1) : pv.blob(span.image.subarray(at, at + tag.byteLength));
+    db.values.set(c.key, decodeAbsolute(tag, slice));
   }
 }
 

@@ -10,11 +10,12 @@ import * as net from "node:net";
 import { createHash, X509Certificate } from "node:crypto";
 import { ProtocolError, S7Error } from "../errors.js";
 import { Ids } from "../protocol/constants.js";
-import { encodeFrames, encodeSystemEvent as frameSystemEvent } from "../protocol/frame.js";
+import { encodeFrames, framesInRecord, encodeSystemEvent as frameSystemEvent } from "../protocol/frame.js";
 import { encodeSystemEvent } from "../protocol/messages/systemEvent.js";
 import { pv } from "../protocol/pvalue.js";
 import { acceptSecureChannel } from "../transport/server-channel.js";
 import type { SecureChannel } from "../transport/secure-channel.js";
+import { emptyFramingStats, type FramingStats } from "../transport/framing-stats.js";
 import { encodeValue } from "../values/value-map.js";
 import { checkSimulatorConfig, loadSimulatorConfig, type SimulatorConfig } from "./config.js";
 import { resolveCertificate, type ServerCertificate } from "./certificate.js";
@@ -62,6 +63,14 @@ interface Connection {
 let nextSessionId = 0x70001000;
 let nextSourceRef = 1;
 
+/** What the simulator saw of the clients' DTs and TLS records, over all connections. */
+export interface SimulatorFramingStats extends FramingStats {
+  /** Records (plaintext) that held more than one S7CommPlus fragment or did not start on a fragment. */
+  recordsNotOneFragment: number;
+  /** Connections reset for such a record (strictFraming). */
+  connectionsRefused: number;
+}
+
 /** NoSupportForTls (−507) as an InitSsl ReturnValue. */
 const NO_TLS_RETURN_VALUE = 0x8000_0000_0000_fe05n;
 
@@ -77,6 +86,7 @@ export class Simulator extends EventEmitter {
   private boundPort = 0;
   private readonly connections = new Set<Connection>();
   private readonly stalled = new Set<() => void>();
+  private readonly framing: SimulatorFramingStats = { ...emptyFramingStats(), recordsNotOneFragment: 0, connectionsRefused: 0 };
   private animation: NodeJS.Timeout | undefined;
   private readonly startedAt = Date.now();
   private readonly animated: { key: string; dbIndex: number; member: SimMember; type: PlcType; initial: unknown }[] = [];
@@ -132,8 +142,8 @@ export class Simulator extends EventEmitter {
     return createHash("sha256").update(new X509Certificate(this.certificate.leafPem).raw).digest("hex");
   }
 
-  get stats(): ControllerStats & { connectionsOpen: number } {
-    return { ...this.model.stats, requestsByService: { ...this.model.stats.requestsByService }, connectionsOpen: this.connections.size };
+  get stats(): ControllerStats & { connectionsOpen: number; framing: SimulatorFramingStats } {
+    return { ...this.model.stats, requestsByService: { ...this.model.stats.requestsByService }, connectionsOpen: this.connections.size, framing: { ...this.framing } };
   }
 
   get runState(): RunState {
@@ -252,6 +262,7 @@ export class Simulator extends EventEmitter {
       handshakeTimeoutMs: 10_000,
       plc: this.name,
       sourceRef: nextSourceRef++ & 0xffff || 1,
+      framingStats: this.framing,
       ...(secure ? {} : { initSslReturnValue: NO_TLS_RETURN_VALUE }),
       hooks: {
         beforeTls: () =>
@@ -277,10 +288,22 @@ export class Simulator extends EventEmitter {
     const sessionId = nextSessionId;
     nextSessionId += 3;
     conn.session = new SimulatedSession(this.model, this.table, channel, { sessionId });
+    channel.on("record", (plaintext: Buffer) => this.checkRecord(channel, plaintext));
     channel.on("pdu", (version: number, pdu: Buffer) => this.onPdu(conn, version, pdu));
     channel.on("close", () => conn.socket.destroy());
     channel.start();
     this.emit("connect");
+  }
+
+  /** One S7CommPlus fragment per TLS record, as the C# reference's receiver requires (S7COMMPLUS-TLS §5.2). */
+  private checkRecord(channel: SecureChannel, plaintext: Buffer): void {
+    const frames = framesInRecord(plaintext);
+    if (frames === 1) return;
+    this.framing.recordsNotOneFragment++;
+    if (this.config.strictFraming !== true) return;
+    this.framing.connectionsRefused++;
+    const what = frames < 0 ? "does not start and end on a fragment boundary" : `holds ${frames} fragments`;
+    channel.destroy(new ProtocolError(`a TLS record of ${plaintext.length} bytes ${what}; one fragment per record is required`, { plc: this.name }));
   }
 
   private onPdu(conn: Connection, version: number, pdu: Buffer): void {

@@ -14,6 +14,7 @@ import { PlcDate } from "../client/plc-time.js";
 import { encodeValue } from "../values/value-map.js";
 import { SOFTDATATYPE, elementCount, parsePlcTypeName, softdatatypeOf, type ArrayType, type PlcType, type StructType } from "../values/plc-type.js";
 import { symbolPathElement } from "../values/symbol-crc.js";
+import { arrayElementPosition } from "../protocol/array-lid.js";
 import type { Animation, DataBlockConfig, MemberConfig } from "./config.js";
 
 /** Per-item error codes (low 16 bits, SIMULATOR.md §9). */
@@ -32,8 +33,8 @@ export interface SimMember {
   type: PlcType;
   /** The member's own struct type (struct, or the element of an array of struct). */
   struct?: SimStruct;
-  /** Byte offset (and bit) in a non-optimized block. */
-  classic?: { offset: number; bit?: number };
+  /** Byte offset (and bit) in a non-optimized block, and the bytes it covers (1 for a Bool). */
+  classic?: { offset: number; bit?: number; size: number };
   animation?: { kind: Animation; periodMs: number; amplitude: number };
 }
 
@@ -53,8 +54,26 @@ export interface SimDataBlock {
   type: SimStruct;
   /** Size of the classic image (non-optimized blocks). */
   classicSize: number;
+  /** The members of a non-optimized block by byte offset (Bools of one byte share it). */
+  classicMembers: ClassicMember[];
   /** Leaf values by key (LID path joined with "."). */
   values: Map<string, unknown>;
+}
+
+/** A member of a non-optimized block and the bytes [start, end) it occupies. */
+export interface ClassicMember {
+  start: number;
+  end: number;
+  key: string;
+  member: SimMember;
+}
+
+/** Work done for absolute access, counted so tests can compare costs without timing. */
+export interface ClassicWork {
+  /** Members whose bytes were built or decoded. */
+  membersVisited: number;
+  /** Bytes of classic image built. */
+  bytesBuilt: number;
 }
 
 /** What an item address points at. */
@@ -81,12 +100,19 @@ export class TagTable {
   /** false: non-zero symbol CRCs are accepted without a check. */
   checkCrc = true;
 
+  /** Work of absolute access since start (diagnostics and tests). */
+  readonly classicWork: ClassicWork = { membersVisited: 0, bytesBuilt: 0 };
+
   constructor(configs: DataBlockConfig[]) {
     for (const c of configs) {
       const optimized = c.optimized ?? true;
       const type = this.buildStruct(c.members, `DB "${c.name}"`, DB_TYPE_RID_BASE + c.number, undefined);
-      const db: SimDataBlock = { name: c.name, number: c.number, area: (Ids.DBArea + c.number) >>> 0, optimized, type, classicSize: 0, values: new Map() };
-      if (!optimized) db.classicSize = layoutClassic(type, c.name);
+      const db: SimDataBlock = { name: c.name, number: c.number, area: (Ids.DBArea + c.number) >>> 0, optimized, type, classicSize: 0, classicMembers: [], values: new Map() };
+      if (!optimized) {
+        db.classicSize = layoutClassic(type, c.name);
+        // Only elementary and string members at the top level have a classic layout (layoutClassic).
+        db.classicMembers = type.members.map((m) => ({ start: m.classic!.offset, end: m.classic!.offset + m.classic!.size, key: `${m.lid}`, member: m }));
+      }
       this.initValues(db, type, "", c.members, `DB "${c.name}"`);
       this.blocks.push(db);
       this.byNumber.set(c.number, db);
@@ -144,8 +170,9 @@ export class TagTable {
       }
       if (member.type.kind === "array") {
         if (i === lids.length) break; // the whole array
-        const index = lids[i++]!;
-        if (index >= elementCount(member.type)) return { kind: "error", code: ItemCode.InvalidValueRange };
+        const el = member.type.element;
+        const index = arrayElementPosition(member.type.dimensions, lids[i++]!, el.kind === "elementary" && el.name === "Bool");
+        if (index === undefined) return { kind: "error", code: ItemCode.InvalidValueRange };
         if (member.type.element.kind === "struct") {
           if (lids[i++] !== 1) return { kind: "error", code: ItemCode.InvalidLID };
           keyParts.push(index, 1);
@@ -186,7 +213,26 @@ export class TagTable {
     return { kind: "value", db, key: keyParts.join("."), type: member.type, member };
   }
 
-  /** Every leaf of a block with its key, type and member (for the classic image and animation). */
+  /**
+   * The members of a non-optimized block that overlap bytes [offset, offset + length),
+   * found by binary search: the cost follows the bytes asked for, not the block size.
+   */
+  classicMembersIn(db: SimDataBlock, offset: number, length: number): ClassicMember[] {
+    const all = db.classicMembers;
+    let lo = 0;
+    let hi = all.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (all[mid]!.end <= offset) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: ClassicMember[] = [];
+    for (let i = lo; i < all.length && all[i]!.start < offset + length; i++) out.push(all[i]!);
+    this.classicWork.membersVisited += out.length;
+    return out;
+  }
+
+  /** Every leaf of a block with its key, type and member (for animation). */
   *leaves(db: SimDataBlock): Generator<{ key: string; type: PlcType; member: SimMember }> {
     yield* walkLeaves(db.type, "");
   }
@@ -372,7 +418,8 @@ function vartypeElement(m: SimMember, optimized: boolean): VartypeElement {
   let symbolCrcValue: number;
   if (t.kind === "array") {
     const el = t.element;
-    softdatatype = el.kind === "struct" ? Softdatatype.Struct : SOFTDATATYPE[el.name];
+    // A CPU reports the elements of a Bool array as BBOOL (S7COMMPLUS-TLS §20.6).
+    softdatatype = el.kind === "struct" ? Softdatatype.Struct : el.kind === "elementary" && el.name === "Bool" ? Softdatatype.BBool : SOFTDATATYPE[el.name];
     symbolCrcValue = arrayMemberInnerCrc(m.name, softdatatype, t.dimensions[0]!.lower);
     const first = t.dimensions[0]!;
     if (el.kind === "struct") {
@@ -424,7 +471,7 @@ function layoutClassic(struct: SimStruct, dbName: string): number {
         if (bit === 7) offset++;
         bit = 0;
       } else bit++;
-      m.classic = { offset, bit };
+      m.classic = { offset, bit, size: 1 };
       continue;
     }
     if (bit >= 0) {
@@ -436,7 +483,7 @@ function layoutClassic(struct: SimStruct, dbName: string): number {
     else if (t.kind === "elementary") size = CLASSIC_SIZE[t.name];
     if (size === undefined) throw new ConfigError(`DB "${dbName}".${m.name}: ${t.kind === "elementary" || t.kind === "string" ? t.name : t.kind} is not simulated in a non-optimized block`);
     if (size > 1 && offset % 2 === 1) offset++;
-    m.classic = { offset };
+    m.classic = { offset, size };
     offset += size;
   }
   if (bit >= 0) offset++;

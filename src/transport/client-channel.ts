@@ -73,6 +73,7 @@ export async function openSecureChannel(options: OpenChannelOptions): Promise<Se
     link.send(encodeConnectionTpdu({ type: "CR", dstRef: 0, srcRef: SOURCE_REF, classOption: 0, tpduSizeCode: requestedCode, callingTsap: DEFAULT_CALLING_TSAP, calledTsap: tsap, order: [] }));
     const cc = await Promise.race([failure, nextTpdu(link)]);
     const tpduSize = checkConnectionConfirm(cc, requestedCode, plc);
+    link.setMaxPacket(tpduSize + TPKT_HEADER);
 
     phase = "InitSsl";
     link.send(encodeDt(encodeInitSslRequest()));
@@ -112,7 +113,7 @@ export async function openSecureChannel(options: OpenChannelOptions): Promise<Se
     }
 
     phase = "certificate check";
-    const channel = new SecureChannel({ plc, role: "client", tls: secured, link, maxDtPayload: duplex.maxPayload, remote: { host: options.host, port }, ...(options.maxPduBytes === undefined ? {} : { maxPduBytes: options.maxPduBytes }) });
+    const channel = new SecureChannel({ plc, role: "client", tls: secured, link, maxDtPayload: duplex.maxPayload, framing: duplex.framing, remote: { host: options.host, port }, ...(options.maxPduBytes === undefined ? {} : { maxPduBytes: options.maxPduBytes }) });
     channel.verdict = await Promise.race([failure, tlsFailure, options.verifier.verify(channel.peerCertificates, { plc, host: options.host, port })]);
     return channel;
   } catch (err) {

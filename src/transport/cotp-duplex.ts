@@ -10,6 +10,7 @@ import { ConnectionError, ProtocolError } from "../errors.js";
 import { DT_HEADER, PduType, decodeDt, encodeDt, tpduType } from "./cotp.js";
 import { TPKT_HEADER } from "./tpkt.js";
 import type { CotpLink } from "./cotp-link.js";
+import { RecordBoundaryCounter, emptyFramingStats, type FramingStats } from "./framing-stats.js";
 
 const TLS_RECORD_HEADER = 5;
 /** Bytes accepted in DTs without EOT before the stream is treated as hostile. */
@@ -20,19 +21,28 @@ export class CotpDuplex extends Duplex {
   readonly maxPayload: number;
   private pending: Buffer = Buffer.alloc(0);
   private segmented = 0;
+  private readonly counter: RecordBoundaryCounter;
 
+  /** @param framingStats counters of received DTs and records to add to (diagnostics). */
   constructor(
     private readonly link: CotpLink,
     tpduSize: number,
     private readonly maxSegmentedBytes = DEFAULT_MAX_SEGMENTED_BYTES,
+    framingStats: FramingStats = emptyFramingStats(),
   ) {
     super({ allowHalfOpen: false });
     this.maxPayload = tpduSize - TPKT_HEADER - DT_HEADER;
+    this.counter = new RecordBoundaryCounter(framingStats);
     link.setConsumer((tpdu) => this.onTpdu(tpdu));
     link.once("end", (err?: Error) => {
       if (err) this.destroy(err);
       else this.push(null);
     });
+  }
+
+  /** What this Duplex has received: DTs, DTs without EOT, TLS records and how they were cut. */
+  get framing(): FramingStats {
+    return this.counter.stats;
   }
 
   override _read(): void {
@@ -75,6 +85,7 @@ export class CotpDuplex extends Duplex {
     const type = tpduType(tpdu);
     if (type === PduType.DT) {
       const { eot, payload } = decodeDt(tpdu);
+      this.counter.onDt(TPKT_HEADER + tpdu.length, eot, payload);
       if (eot) this.segmented = 0;
       else {
         this.segmented += payload.length;

@@ -2,7 +2,8 @@
  * One TCP socket carrying TPKT/COTP: sends TPDUs, hands received TPDUs to
  * the current consumer (the connection set-up first, then the Duplex under
  * TLS), and turns every fault into one typed error. Nothing thrown by a
- * parser escapes the socket's event handlers.
+ * parser escapes the socket's event handlers. Emits "warning" (a message)
+ * once when the peer sends packets above the negotiated size.
  */
 import { EventEmitter } from "node:events";
 import type { Socket } from "node:net";
@@ -12,7 +13,11 @@ import { TpktParser, encodeTpkt } from "./tpkt.js";
 
 export interface CotpLinkOptions {
   plc: string;
-  /** Largest TPKT packet accepted from the peer. */
+  /**
+   * Largest TPKT packet the TPDU size allows (header included). Longer ones
+   * from the peer are accepted up to the 8 KiB hard limit with one "warning"
+   * event per link; nothing longer is ever sent.
+   */
   maxPacket: number;
 }
 
@@ -22,6 +27,7 @@ export class CotpLink extends EventEmitter {
   private consumer: ((tpdu: Buffer) => void) | undefined;
   private failure: S7Error | undefined;
   private ended = false;
+  private maxPacket: number;
   readonly plc: string;
   bytesIn = 0;
   bytesOut = 0;
@@ -32,7 +38,10 @@ export class CotpLink extends EventEmitter {
   ) {
     super();
     this.plc = options.plc;
-    this.parser = new TpktParser(options.maxPacket);
+    this.maxPacket = options.maxPacket;
+    this.parser = new TpktParser(options.maxPacket, (length, expected) =>
+      this.emit("warning", `${this.plc}: received a TPKT packet of ${length} bytes, above the negotiated ${expected}; accepted (warned once per connection)`),
+    );
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("error", (err: Error & { code?: string }) => {
       this.fail(new ConnectionError("ERR_S7_CONNECTION_CLOSED", `connection lost: ${err.code ?? err.message}`, { plc: this.plc, cause: err, transient: true }));
@@ -55,9 +64,16 @@ export class CotpLink extends EventEmitter {
     while (this.consumer && this.queue.length > 0 && !this.ended) this.consumer(this.queue.shift()!);
   }
 
+  /** Sets the packet size negotiated in the CR/CC exchange (both directions). */
+  setMaxPacket(bytes: number): void {
+    this.maxPacket = bytes;
+    this.parser.setExpectedPacket(bytes);
+  }
+
   send(tpdu: Buffer): void {
     if (this.ended || this.socket.destroyed) return;
     const packet = encodeTpkt(tpdu);
+    if (packet.length > this.maxPacket) throw new RangeError(`TPKT packet of ${packet.length} bytes exceeds the negotiated ${this.maxPacket}`);
     this.bytesOut += packet.length;
     this.socket.write(packet);
   }

@@ -5,6 +5,16 @@
  * sizes chosen so that each record fits one COTP TPDU. Incoming frames are
  * reassembled from the decrypted stream with a size cap. Every fault ends the
  * channel with one typed error; `close` is emitted exactly once.
+ *
+ * Fragments are written one at a time: fragment n + 1 is handed to TLS only
+ * when the write of fragment n has completed, i.e. when its record has left
+ * through the COTP Duplex as its own DT. Node's TLS socket otherwise gathers
+ * the writes queued behind a pending one into a single SSL_write, which makes
+ * one large record of several fragments spread over DTs with EOT = 0.
+ *
+ * Events: "pdu" (version, pdu), "systemEvent" (data), "record" (the
+ * plaintext of one received TLS record, for diagnostics), "warning"
+ * (message), "close" (error or undefined).
  */
 import { EventEmitter } from "node:events";
 import type { TLSSocket } from "node:tls";
@@ -12,6 +22,7 @@ import { ConnectionError, ProtocolError, S7Error, TlsError } from "../errors.js"
 import { FrameParser, encodeFrames } from "../protocol/frame.js";
 import type { PeerCertificates, TrustVerdict } from "./verifier.js";
 import type { CotpLink } from "./cotp-link.js";
+import type { FramingStats } from "./framing-stats.js";
 
 const FRAME_OVERHEAD = 8; // 4-byte frame header + 4-byte trailer
 const TLS_RECORD_HEADER = 5;
@@ -27,6 +38,8 @@ export interface SecureChannelInit {
   link: CotpLink;
   /** Largest DT payload (TPDU size − 7). */
   maxDtPayload: number;
+  /** The counters the COTP Duplex keeps of what it received. */
+  framing: FramingStats;
   maxPduBytes?: number;
   remote: { host: string; port: number };
 }
@@ -39,6 +52,8 @@ export class SecureChannel extends EventEmitter {
   readonly cipher: string;
   /** S7CommPlus data bytes per fragment, from the negotiated record overhead. */
   readonly maxFragmentData: number;
+  /** DTs and TLS records received so far (diagnostics: a peer should send one record per DT with EOT = 1). */
+  readonly framing: FramingStats;
   /** Set by the client after the certificate check. */
   verdict!: TrustVerdict;
   private readonly tls: TLSSocket;
@@ -46,6 +61,10 @@ export class SecureChannel extends EventEmitter {
   private readonly parser: FrameParser;
   private closed = false;
   private closeError: S7Error | undefined;
+  /** Fragments (or raw bytes) waiting for the write before them to complete. */
+  private readonly outbox: Buffer[] = [];
+  private writing = false;
+  private endWhenFlushed = false;
 
   constructor(init: SecureChannelInit) {
     super();
@@ -54,11 +73,13 @@ export class SecureChannel extends EventEmitter {
     this.remote = init.remote;
     this.tls = init.tls;
     this.link = init.link;
+    this.framing = init.framing;
     this.tlsVersion = init.tls.getProtocol() ?? "unknown";
     this.cipher = init.tls.getCipher()?.standardName ?? init.tls.getCipher()?.name ?? "unknown";
     const overhead = this.tlsVersion === "TLSv1.3" ? TLS13_OVERHEAD : TLS12_OVERHEAD;
     this.maxFragmentData = init.maxDtPayload - TLS_RECORD_HEADER - overhead - FRAME_OVERHEAD;
     this.parser = new FrameParser(init.maxPduBytes === undefined ? {} : { maxPduBytes: init.maxPduBytes });
+    this.link.on("warning", (message: string) => this.emit("warning", message));
     // Events are attached by start(): the caller first decides whether to keep the channel.
   }
 
@@ -109,17 +130,20 @@ export class SecureChannel extends EventEmitter {
     return exportWithoutContext.call(this.tls, length, label);
   }
 
-  /** Frames and sends one PDU: each fragment is written on its own, so it becomes one TLS record. */
+  /** Frames and queues one PDU: each fragment becomes one TLS record, written after the one before it has left. */
   sendPdu(version: number, pdu: Buffer): void {
-    if (this.closed || this.tls.writableEnded || this.tls.destroyed) {
+    if (this.closed || this.endWhenFlushed || this.tls.writableEnded || this.tls.destroyed) {
       throw this.closeError ?? new ConnectionError("ERR_S7_CONNECTION_CLOSED", "connection closed", { plc: this.plc, transient: true });
     }
-    for (const frame of encodeFrames(version, pdu, this.maxFragmentData)) this.tls.write(frame);
+    for (const frame of encodeFrames(version, pdu, this.maxFragmentData)) this.outbox.push(frame);
+    this.flush();
   }
 
-  /** Writes raw bytes inside TLS (fault injection in the simulator). */
+  /** Writes raw bytes inside TLS as one record, in order with the PDUs (fault injection in the simulator). */
   writeRaw(bytes: Buffer): void {
-    if (!this.closed) this.tls.write(bytes);
+    if (this.closed || this.endWhenFlushed) return;
+    this.outbox.push(bytes);
+    this.flush();
   }
 
   /** Ends at once; pending requests fail with `err` (or a plain close). */
@@ -136,11 +160,32 @@ export class SecureChannel extends EventEmitter {
         clearTimeout(timer);
         resolve();
       });
-      this.tls.end();
+      // What is queued still goes out, then close_notify.
+      this.endWhenFlushed = true;
+      this.flush();
+    });
+  }
+
+  /** Hands the next queued fragment to TLS once the previous write has completed. */
+  private flush(): void {
+    if (this.writing || this.closed) return;
+    const next = this.outbox.shift();
+    if (next === undefined) {
+      if (this.endWhenFlushed && !this.tls.writableEnded) this.tls.end();
+      return;
+    }
+    this.writing = true;
+    this.tls.write(next, (err?: Error | null) => {
+      this.writing = false;
+      if (err) this.end(this.classify(err));
+      else this.flush();
     });
   }
 
   private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    // Node hands over the plaintext of one TLS record per "data" event.
+    this.emit("record", chunk);
     if (this.closed) return;
     let messages;
     try {
@@ -170,6 +215,7 @@ export class SecureChannel extends EventEmitter {
     if (this.closed) return;
     this.closed = true;
     this.closeError = err;
+    this.outbox.length = 0;
     this.tls.destroy();
     this.link.socket.destroy();
     this.emit("close", err);

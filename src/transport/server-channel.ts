@@ -14,6 +14,8 @@ import { CotpDuplex } from "./cotp-duplex.js";
 import { decodeInitSslRequest, encodeInitSslResponse } from "./initssl.js";
 import { SecureChannel } from "./secure-channel.js";
 import { serverContext, type TlsVersionName } from "./tls-settings.js";
+import { TPKT_HARD_LIMIT, TPKT_HEADER } from "./tpkt.js";
+import type { FramingStats } from "./framing-stats.js";
 
 export interface AcceptChannelOptions {
   /** PEM private key and certificate (chain allowed). */
@@ -31,6 +33,8 @@ export interface AcceptChannelOptions {
   sourceRef?: number;
   /** Answer InitSsl with this ReturnValue (negative = a controller without Secure Communication). */
   initSslReturnValue?: bigint;
+  /** Counters of the DTs and TLS records received under TLS, added to (diagnostics). */
+  framingStats?: FramingStats;
   hooks?: {
     /** Runs after InitSsl, before the TLS server starts (fault injection: stall the handshake). */
     beforeTls?(): Promise<void>;
@@ -38,12 +42,11 @@ export interface AcceptChannelOptions {
 }
 
 const ACCEPTED_TSAPS: ReadonlySet<string> = new Set(Object.values(TSAP));
-/** TPKT packets a client may send: larger than 1024 is tolerated (SIMULATOR.md §2). */
-const SERVER_MAX_PACKET = 8192;
 
 export async function acceptSecureChannel(socket: Socket, options: AcceptChannelOptions): Promise<SecureChannel> {
   const plc = options.plc ?? "simulator";
-  const link = new CotpLink(socket, { plc, maxPacket: SERVER_MAX_PACKET });
+  // Until the CC, the hard limit; then the negotiated size (longer packets are tolerated with a warning, SIMULATOR.md §2).
+  const link = new CotpLink(socket, { plc, maxPacket: TPKT_HARD_LIMIT });
   socket.setNoDelay(true);
   const deadline = options.handshakeTimeoutMs ?? 10_000;
   let timer: NodeJS.Timeout | undefined;
@@ -74,6 +77,7 @@ export async function acceptSecureChannel(socket: Socket, options: AcceptChannel
         order: [],
       }),
     );
+    link.setMaxPacket(tpduSizeBytes(sizeCode) + TPKT_HEADER);
 
     phase = "InitSsl";
     const frame = await Promise.race([failure, nextDtUnit(link, "the InitSsl request")]);
@@ -86,7 +90,7 @@ export async function acceptSecureChannel(socket: Socket, options: AcceptChannel
     if (options.hooks?.beforeTls) await Promise.race([failure, options.hooks.beforeTls()]);
 
     phase = "TLS handshake";
-    const duplex = new CotpDuplex(link, tpduSizeBytes(sizeCode));
+    const duplex = new CotpDuplex(link, tpduSizeBytes(sizeCode), undefined, options.framingStats);
     tlsSocket = new tls.TLSSocket(duplex, {
       isServer: true,
       secureContext: serverContext({ key: options.key, cert: options.cert, versions: options.tlsVersions ?? ["TLSv1.3"], ...(options.ciphers ? { ciphers: options.ciphers } : {}) }),
@@ -106,6 +110,7 @@ export async function acceptSecureChannel(socket: Socket, options: AcceptChannel
       tls: secured,
       link,
       maxDtPayload: duplex.maxPayload,
+      framing: duplex.framing,
       remote: { host: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 },
       ...(options.maxPduBytes === undefined ? {} : { maxPduBytes: options.maxPduBytes }),
     });

@@ -1,7 +1,8 @@
 /**
  * The TLS parameters of S7COMMPLUS-TLS §12.2 and SPEC §8, in one place for
- * both sides: TLS 1.3 preferred, TLS 1.2 only with ECDHE + AES-GCM, a single
- * X25519 key share, no tickets or resumption. The version and curve options
+ * both sides: TLS 1.3 preferred, TLS 1.2 only with ECDHE + AES-GCM, the
+ * groups X25519 then P-256 with a single X25519 key share (OpenSSL sends a
+ * share for the first group only), no tickets or resumption. The version and curve options
  * go into the secure context (next to `secureContext` they would be ignored).
  */
 import { constants } from "node:crypto";
@@ -20,6 +21,9 @@ export const CIPHERS = [
   "ECDHE-RSA-AES128-GCM-SHA256",
 ].join(":");
 
+/** X25519 first (what S7-1500 CPUs negotiate), P-256 as the fallback the C# reference also offers. */
+export const CLIENT_GROUPS = "X25519:P-256";
+
 /** Session tickets off, renegotiation off: nothing can be resumed. */
 const SECURE_OPTIONS = constants.SSL_OP_NO_TICKET | (constants.SSL_OP_NO_RENEGOTIATION ?? 0);
 
@@ -33,7 +37,7 @@ export function versionRange(versions: readonly TlsVersionName[]): { minVersion:
 export function clientContext(versions: readonly TlsVersionName[]): tls.SecureContext {
   return tls.createSecureContext({
     ...versionRange(versions),
-    ecdhCurve: "X25519",
+    ecdhCurve: CLIENT_GROUPS,
     ciphers: CIPHERS,
     secureOptions: SECURE_OPTIONS,
   } as tls.SecureContextOptions);

@@ -146,13 +146,18 @@ describe("client against the simulator over TLS on 127.0.0.1", function () {
     assert.equal(v["DB10.DBB7"], 7);
     assert.equal(v["DB10.DBD8:DINT"], 100000);
     assert.deepEqual([...(v["DB10.DBB0[4]"] as Buffer)], [0, 42, 0x41, 0x48]);
-    const w = await session.write([{ tag: "DB10.DBW0:INT", value: -7 }, { tag: "DB10.DBX6.1", value: true }, { tag: "DB10.DBB12[5]", value: Buffer.from([10, 3, 0x41, 0x42, 0x43]) }]);
+    const w = await session.write([{ tag: "DB10.DBW0:INT", value: -7 }, { tag: "DB10.DBB12[5]", value: Buffer.from([10, 3, 0x41, 0x42, 0x43]) }]);
     assert.ok(w.every((o) => o.ok), JSON.stringify(w));
     assert.equal(sim.getValue("Raw.Level"), -7);
-    assert.equal(sim.getValue("Raw.Valve"), true);
     assert.equal(sim.getValue("Raw.Label"), "ABC");
-    const sym = values(await session.read(["Raw.Level", "Raw.Valve"]));
-    assert.deepEqual(sym, { "Raw.Level": -7, "Raw.Valve": true });
+    // Absolute bit writes are refused before anything is sent (a CPU may ignore the bit LID and
+    // overwrite the byte); the Bool is written by its symbolic name, and absolute bit reads stay.
+    const [refused] = await session.write([{ tag: "DB10.DBX6.1", value: true }]);
+    assert.ok(!refused!.ok && refused!.error.code === "ERR_S7_VALUE" && /DB10\.DBX6\.1: absolute bit writes are refused.*symbolic name/.test(refused!.error.message), JSON.stringify(refused));
+    assert.equal(sim.getValue("Raw.Valve"), false);
+    assert.ok((await session.write([{ tag: "Raw.Valve", value: true }]))[0]!.ok);
+    const sym = values(await session.read(["Raw.Level", "Raw.Valve", "DB10.DBX6.1"]));
+    assert.deepEqual(sym, { "Raw.Level": -7, "Raw.Valve": true, "DB10.DBX6.1": true });
   });
 
   it("chunks reads and writes to the controller's limits and merges the results in order", async () => {

@@ -78,14 +78,29 @@ describe("transport: secure channel over COTP on 127.0.0.1", function () {
       assert.equal(channel.verdict.certificate.fingerprint256, cert.fingerprint256);
       const sizes = [10, 987, 988, 5000, 65_000];
       const pdus = sizes.map((n, i) => Buffer.alloc(n, i + 1));
-      const received = collect(channel, pdus.length);
       channel.start();
+      // A first round trip: what the server sends after its handshake (tickets) is then behind us.
+      const ping = collect(channel, 1);
+      channel.sendPdu(2, Buffer.from("ping"));
+      await ping;
+      const received = collect(channel, pdus.length);
+      const clientBefore = { ...channel.framing };
+      const serverBefore = { ...server.channels[0]!.framing };
       for (const p of pdus) channel.sendPdu(2, p);
       const got = await received;
       assert.deepEqual(got.map((b) => b.length), sizes);
       got.forEach((b, i) => assert.ok(b.equals(pdus[i]!), `PDU ${i} differs`));
-      // Both ends derive the same exporter secret (the new legitimation's key material).
+      // Both directions: one fragment per record, one record per DT with EOT = 1 (counted after the handshake).
       const serverSide = server.channels[0]!;
+      const fragments = sizes.reduce((n, size) => n + Math.ceil(size / channel.maxFragmentData), 0);
+      for (const [side, before] of [[channel, clientBefore], [serverSide, serverBefore]] as const) {
+        assert.equal(side.framing.records - before.records, fragments);
+        assert.equal(side.framing.dts - before.dts, fragments);
+        assert.equal(side.framing.dtsWithoutEot - before.dtsWithoutEot, 0);
+        assert.equal(side.framing.recordsOverSeveralDts - before.recordsOverSeveralDts, 0);
+        assert.equal(side.framing.dtsWithSeveralRecords - before.dtsWithSeveralRecords, 0);
+      }
+      // Both ends derive the same exporter secret (the new legitimation's key material).
       assert.ok(channel.exportKeyingMaterial(32, "EXPERIMENTAL_OMS").equals(serverSide.exportKeyingMaterial(32, "EXPERIMENTAL_OMS")));
       await channel.close();
       assert.equal(channel.isClosed, true);
@@ -199,7 +214,7 @@ describe("transport: secure channel over COTP on 127.0.0.1", function () {
     }
   });
 
-  it("sends a ClientHello that fits one TPDU with one X25519 key share, no SNI, ALPN or ticket", async () => {
+  it("sends a ClientHello well under 1 024 bytes offering X25519 then P-256, with one X25519 key share, no SNI, ALPN or ticket", async () => {
     let hello: Buffer | undefined;
     const server = net.createServer(async (socket) => {
       const link = new CotpLink(socket, { plc: "raw", maxPacket: 8192 });
@@ -218,8 +233,14 @@ describe("transport: secure channel over COTP on 127.0.0.1", function () {
       const record = hello!;
       assert.equal(record[0], 0x16, "a handshake record");
       assert.equal(5 + record.readUInt16BE(3), record.length, "exactly one record in the DT");
-      assert.ok(record.length + 7 <= 1024, `ClientHello of ${record.length} bytes does not fit one TPDU`);
+      // Measured on the wire: TPKT + DT header + the record.
+      const onWire = 4 + 3 + record.length;
+      assert.ok(onWire <= 512, `ClientHello of ${onWire} bytes on the wire; it must stay well under 1 024`);
       const ext = clientHelloExtensions(record);
+      const groups = ext.get(10)!;
+      const offered: number[] = [];
+      for (let off = 2; off < 2 + groups.readUInt16BE(0); off += 2) offered.push(groups.readUInt16BE(off));
+      assert.deepEqual(offered, [0x001d, 0x0017], "supported_groups: X25519, then P-256 (secp256r1)");
       assert.ok(!ext.has(0), "SNI sent");
       assert.ok(!ext.has(16), "ALPN sent");
       assert.ok(!ext.has(35), "session ticket extension sent");

@@ -110,11 +110,53 @@ describe("TPKT / COTP / InitSsl (VECTORS.md §1, §2; RELIABILITY.md)", function
     assert.deepEqual(Buffer.concat(chunks).toString(), "abc");
   });
 
-  it("TPKT length > negotiated TPDU+4 (up to 65535) → rejected from the header, without allocating that size", () => {
-    const parser = new TpktParser(1028);
-    const before = process.memoryUsage().arrayBuffers;
-    typed(() => parser.push(fromHex("03 00 ff ff 02 f0 80")), "ERR_S7_PROTOCOL", /65535 exceeds the 1028-byte limit/);
-    assert.ok(process.memoryUsage().arrayBuffers - before < 65535);
+  it("TPKT length above 8 KiB (up to 65535) → rejected from the header, without allocating that size", () => {
+    for (const length of [0xffff, 8193]) {
+      const parser = new TpktParser(1028);
+      const before = process.memoryUsage().arrayBuffers;
+      const head = Buffer.from([3, 0, length >> 8, length & 0xff, 0x02, 0xf0, 0x80]);
+      typed(() => parser.push(head), "ERR_S7_PROTOCOL", new RegExp(`TPKT length ${length} exceeds the 8192-byte limit`));
+      assert.ok(process.memoryUsage().arrayBuffers - before < length);
+    }
+  });
+
+  it("TPKT length between the negotiated TPDU+4 and 8 KiB → accepted, one warning per connection", async () => {
+    const oversize: number[] = [];
+    const parser = new TpktParser(1028, (length, expected) => oversize.push(length, expected));
+    const packets = [2000, 8192, 1028].map((n) => encodeTpkt(encodeDt(Buffer.alloc(n - 7, 5))));
+    const got = parser.push(Buffer.concat(packets));
+    assert.deepEqual(got.map((p) => p.length), [1996, 8188, 1024]);
+    assert.deepEqual(oversize, [2000, 1028], "reported once, for the first oversized packet");
+    // Through a link: the payload reaches TLS and the link warns once.
+    const socket = new PassThrough() as unknown as net.Socket;
+    Object.assign(socket, { setNoDelay: () => socket, destroy: () => socket, end: () => socket });
+    const link = new CotpLink(socket, { plc: "t", maxPacket: 1028 });
+    const warnings: string[] = [];
+    link.on("warning", (w: string) => warnings.push(w));
+    const duplex = new CotpDuplex(link, 1024);
+    let bytes = 0;
+    duplex.on("data", (c: Buffer) => (bytes += c.length));
+    for (let i = 0; i < 3; i++) (socket as unknown as PassThrough).emit("data", encodeTpkt(encodeDt(Buffer.alloc(3000, 1))));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(bytes, 9000);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /TPKT packet of 3007 bytes, above the negotiated 1028/);
+    assert.equal(link.isEnded, false);
+  });
+
+  it("What we send never exceeds the negotiated size: a larger packet is refused before it is written", () => {
+    const socket = new PassThrough() as unknown as net.Socket;
+    const written: Buffer[] = [];
+    Object.assign(socket, { setNoDelay: () => socket, destroy: () => socket, end: () => socket, write: (b: Buffer) => written.push(b) });
+    const link = new CotpLink(socket, { plc: "t", maxPacket: 1028 });
+    link.send(encodeDt(Buffer.alloc(1021)));
+    assert.throws(() => link.send(encodeDt(Buffer.alloc(1022))), (err: unknown) => err instanceof RangeError && /1029 bytes exceeds the negotiated 1028/.test(err.message));
+    assert.deepEqual(written.map((b) => b.length), [1028]);
+    // The Duplex under TLS cuts a record that does not fit into DTs within the size.
+    const duplex = new CotpDuplex(link, 1024);
+    duplex.write(Buffer.concat([Buffer.from([0x17, 3, 3, 0x0b, 0xb8]), Buffer.alloc(3000)]));
+    assert.ok(written.every((b) => b.length <= 1028));
+    assert.equal(written.slice(1).reduce((n, b) => n + b.length - 7, 0), 3005);
   });
 
   it("Frame split at every byte boundary / many frames in one chunk → identical decoded results (TPKT)", () => {
