@@ -2,7 +2,7 @@
 import { X509Certificate, createHash } from "node:crypto";
 import { S7Error } from "../errors.js";
 import type { CertificateSummary } from "../transport/verifier.js";
-import { pemToDer } from "../pki/certificates.js";
+import { pemToDer } from "./pem.js";
 
 /** DER from DER or PEM bytes (a person may drop either). */
 export function certificateDer(data: Buffer): Buffer | undefined {

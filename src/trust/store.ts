@@ -16,7 +16,7 @@ import { S7Error } from "../errors.js";
 import type { CertificateSummary } from "../transport/verifier.js";
 import { certificateDer, fingerprint256, normalizeFingerprint, parseCertificate, safeFileName, summarize } from "./certificate-info.js";
 import { parseCrl, type ParsedCrl } from "./crl.js";
-import { pemToDer } from "../pki/certificates.js";
+import { pemToDer } from "./pem.js";
 
 export interface StoredCertificate extends CertificateSummary {
   /** Path relative to the store, e.g. "untrusted/PLC1-3f9a….der". */
