@@ -29,7 +29,7 @@ const OID_SHA1 = "1.3.14.3.2.26";
 const OID_MD5 = "1.2.840.113549.2.5";
 
 /** Why `x`'s key is below the floor ("RSA 1024 bits (minimum 2048)"), or undefined. */
-export function weakKey(x: X509Certificate): string | undefined {
+export function weakKey(x: X509Certificate, pkijs: Pkijs): string | undefined {
   const key = x.publicKey;
   const type = key.asymmetricKeyType;
   if (type === "rsa" || type === "rsa-pss" || type === "dsa") {
@@ -37,9 +37,11 @@ export function weakKey(x: X509Certificate): string | undefined {
     return bits < MIN_RSA_BITS ? `${type === "dsa" ? "DSA" : "RSA"} ${bits} bits (minimum ${MIN_RSA_BITS})` : undefined;
   }
   if (type === "ec") {
-    // The curve's size from the public point itself, so that any named curve is measured.
-    const jwk = key.export({ format: "jwk" });
-    const bits = typeof jwk.x === "string" ? Buffer.from(jwk.x, "base64url").length * 8 : 0;
+    // The curve's size from the public point itself, so that any named curve is measured:
+    // 04 || X || Y uncompressed, 02/03 || X compressed (SEC 1 §2.3.3).
+    const point = pkijs.Certificate.fromBER(x.raw).subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView;
+    const coordinate = point[0] === 0x04 ? (point.length - 1) / 2 : point.length - 1;
+    const bits = coordinate * 8;
     const curve = key.asymmetricKeyDetails?.namedCurve ?? "unknown curve";
     return bits < MIN_EC_BITS ? `EC ${bits} bits, ${curve} (minimum ${MIN_EC_BITS})` : undefined;
   }

@@ -35,6 +35,12 @@ const UNDERSTOOD = new Set([
 ]);
 
 export interface PathFacts {
+  /**
+   * basicConstraints cA. (Node's X509Certificate.ca is OpenSSL's
+   * X509_check_ca, which is also false for a CA whose keyUsage lacks
+   * keyCertSign, and would hide that reason.)
+   */
+  ca: boolean;
   /** false when keyUsage is present without keyCertSign; undefined without the extension. */
   keyCertSign: boolean | undefined;
   /** The basicConstraints pathLenConstraint, when given. */
@@ -45,13 +51,14 @@ export interface PathFacts {
 
 export function pathFacts(x: X509Certificate, pkijs: Pkijs): PathFacts {
   const cert = pkijs.Certificate.fromBER(x.raw);
-  const facts: PathFacts = { keyCertSign: undefined, pathLength: undefined, unknownCritical: [] };
+  const facts: PathFacts = { ca: false, keyCertSign: undefined, pathLength: undefined, unknownCritical: [] };
   for (const ext of cert.extensions ?? []) {
     if (ext.critical && !UNDERSTOOD.has(ext.extnID)) facts.unknownCritical.push(ext.extnID);
     if (ext.extnID === OID_KEY_USAGE) {
       const bits = (ext.parsedValue as { valueBlock?: { valueHexView?: Uint8Array } } | undefined)?.valueBlock?.valueHexView;
       facts.keyCertSign = bits !== undefined && bits.length > 0 && (bits[0]! & KEY_CERT_SIGN) !== 0;
     } else if (ext.extnID === OID_BASIC_CONSTRAINTS && ext.parsedValue instanceof pkijs.BasicConstraints) {
+      facts.ca = ext.parsedValue.cA === true;
       const len = ext.parsedValue.pathLenConstraint;
       if (typeof len === "number") facts.pathLength = len;
       else if (len !== undefined) facts.pathLength = len.valueBlock.valueDec;

@@ -90,7 +90,7 @@ export class DeviceCertificateVerifier implements CertificateVerifier {
     const snap = await this.store.snapshot();
     const warnings: TrustWarning[] = [];
 
-    if (leaf.ca) {
+    if (leaf.ca || pathFacts(leaf, pkijs).ca) {
       throw new S7Error("ERR_S7_CERT_USE", `the controller presented a CA certificate (CA:TRUE) as its own, SHA-256 ${fp}; refused`, { plc });
     }
 
@@ -113,7 +113,7 @@ export class DeviceCertificateVerifier implements CertificateVerifier {
       revocationChecked = false;
       path = [leaf];
     } else {
-      const chain = this.buildChain(leaf, peer.intermediates, plc, fp);
+      const chain = this.buildChain(leaf, peer.intermediates, pkijs, plc, fp);
       if (chain === undefined) {
         const file = await this.store.storeUntrusted(peer.leaf);
         if (summary.selfSigned) {
@@ -152,7 +152,7 @@ export class DeviceCertificateVerifier implements CertificateVerifier {
   }
 
   /** Leaf → … → a configured root; undefined when no root is reached. Throws on misuse and loops. */
-  private buildChain(leaf: X509Certificate, intermediates: Buffer[], plc: string, fp: string): X509Certificate[] | undefined {
+  private buildChain(leaf: X509Certificate, intermediates: Buffer[], pkijs: Pkijs, plc: string, fp: string): X509Certificate[] | undefined {
     const pool = intermediates.map((d) => new X509Certificate(d));
     const chain = [leaf];
     const seen = new Set([fingerprint256(leaf.raw)]);
@@ -160,7 +160,7 @@ export class DeviceCertificateVerifier implements CertificateVerifier {
     for (;;) {
       const root = this.roots.find((r) => signedBy(current, r));
       if (root) {
-        this.checkIssuerUse(root, plc, fp);
+        this.checkIssuerUse(root, pkijs, plc, fp);
         chain.push(root);
         if (chain.length > this.maxChainLength) throw new S7Error("ERR_S7_CHAIN", `certificate chain longer than ${this.maxChainLength}; refused (SHA-256 ${fp})`, { plc });
         return chain;
@@ -171,16 +171,17 @@ export class DeviceCertificateVerifier implements CertificateVerifier {
       const nfp = fingerprint256(next.raw);
       if (seen.has(nfp)) throw new S7Error("ERR_S7_CHAIN", `certificate chain loops; refused (SHA-256 ${fp})`, { plc });
       seen.add(nfp);
-      this.checkIssuerUse(next, plc, fp);
+      this.checkIssuerUse(next, pkijs, plc, fp);
       chain.push(next);
       if (chain.length >= this.maxChainLength) throw new S7Error("ERR_S7_CHAIN", `certificate chain longer than ${this.maxChainLength}; refused (SHA-256 ${fp})`, { plc });
       current = next;
     }
   }
 
-  private checkIssuerUse(issuer: X509Certificate, plc: string, fp: string): void {
-    if (!issuer.ca) throw new S7Error("ERR_S7_CERT_USE", `issuer ${subjectOf(issuer)} is not a CA (CA:FALSE); refused (SHA-256 ${fp})`, { plc });
-    if (this.pkijs && pathFacts(issuer, this.pkijs).keyCertSign === false) {
+  private checkIssuerUse(issuer: X509Certificate, pkijs: Pkijs, plc: string, fp: string): void {
+    const facts = pathFacts(issuer, pkijs);
+    if (!facts.ca) throw new S7Error("ERR_S7_CERT_USE", `issuer ${subjectOf(issuer)} is not a CA (CA:FALSE); refused (SHA-256 ${fp})`, { plc });
+    if (facts.keyCertSign === false) {
       throw new S7Error("ERR_S7_CERT_USE", `issuer ${subjectOf(issuer)} may not sign certificates (keyUsage lacks keyCertSign); refused (SHA-256 ${fp})`, { plc });
     }
   }
@@ -206,7 +207,7 @@ export class DeviceCertificateVerifier implements CertificateVerifier {
   private checkCryptoFloor(path: X509Certificate[], pkijs: Pkijs, plc: string): void {
     for (let i = 0; i < path.length; i++) {
       const x = path[i]!;
-      const key = weakKey(x);
+      const key = weakKey(x, pkijs);
       if (key !== undefined) throw new S7Error("ERR_S7_WEAK_CRYPTO", `key too weak: ${key} — ${roleOf(path, i)} (SHA-256 ${fingerprint256(x.raw)}); refused`, { plc });
       const anchorOverOthers = i === path.length - 1 && path.length > 1;
       const signature = anchorOverOthers ? undefined : weakSignature(x, pkijs);
