@@ -1,6 +1,8 @@
 /**
  * The device certificate store (SPEC cert-trust): `trusted/`, `untrusted/`
- * and `trusted/crl/` under one folder. Read afresh at every verification;
+ * and `trusted/crl/` under one folder. Read afresh at every verification,
+ * regular files only and within size caps (./store-file.ts): a FIFO, a
+ * device, a huge or an unreadable file is a problem line, never a hang;
  * watched so that a person's changes (or the cert-trust node's) take effect
  * without a redeploy. Writes are atomic (temporary file + rename); file
  * names come from the CN and the SHA-256 and cannot leave their folder;
@@ -17,6 +19,8 @@ import type { CertificateSummary } from "../transport/verifier.js";
 import { certificateDer, fingerprint256, normalizeFingerprint, parseCertificate, safeFileName, summarize } from "./certificate-info.js";
 import { parseCrl, type ParsedCrl } from "./crl.js";
 import { pemToDer } from "./pem.js";
+import { readStoreFile, StoreFileProblem } from "./store-file.js";
+import { printable } from "../printable.js";
 
 export interface StoredCertificate extends CertificateSummary {
   /** Path relative to the store, e.g. "untrusted/PLC1-3f9a….der". */
@@ -51,7 +55,9 @@ export interface StoreOptions {
 const CERT_EXTENSIONS = new Set([".der", ".cer", ".crt", ".pem"]);
 const CRL_EXTENSIONS = new Set([".crl", ".der", ".pem"]);
 /** A controller certificate is a few kB; anything larger is not stored. */
-const MAX_CERTIFICATE_BYTES = 64 * 1024;
+export const MAX_CERTIFICATE_BYTES = 64 * 1024;
+/** A CRL of a plant CA is small; even a large public CA's stays below this. */
+export const MAX_CRL_BYTES = 8 * 1024 * 1024;
 
 export class CertificateStore extends EventEmitter {
   readonly dir: string;
@@ -64,6 +70,7 @@ export class CertificateStore extends EventEmitter {
   private last: Map<string, string> | undefined;
   private closed = false;
   private scanning: Promise<void> = Promise.resolve();
+  private warned = new Set<string>();
 
   constructor(dir: string, options: StoreOptions = {}) {
     super();
@@ -108,17 +115,29 @@ export class CertificateStore extends EventEmitter {
     for (const name of await listFiles(this.crlDir)) {
       if (!CRL_EXTENSIONS.has(path.extname(name).toLowerCase())) continue;
       const file = path.join("trusted", "crl", name);
+      let raw: Buffer;
       try {
-        const raw = await fsp.readFile(path.join(this.crlDir, name));
+        raw = await readStoreFile(this.dir, path.join(this.crlDir, name), MAX_CRL_BYTES);
+      } catch (err) {
+        if (!(err instanceof StoreFileProblem) || err.reason === "unusable") {
+          // A regular file that may be this CA's CRL but cannot be used: fail closed (verifier).
+          const error = `CRL ${printable(file)} is unusable: ${(err as Error).message}`;
+          crls.push({ file, error });
+          problems.push(error);
+        } else problems.push(`${printable(file)}: ${err.message}`);
+        continue;
+      }
+      try {
         const der = raw.subarray(0, 32).toString("latin1").includes("-----BEGIN") ? pemToDer(raw.toString("latin1"), "X509 CRL") : raw;
         if (der === undefined) throw new Error("PEM file without an X509 CRL block");
         crls.push({ file, crl: await parseCrl(der) });
       } catch (err) {
-        const error = `CRL ${file} is unusable: ${(err as Error).message}`;
+        const error = `CRL ${printable(file)} is unusable: ${(err as Error).message}`;
         crls.push({ file, error });
         problems.push(error);
       }
     }
+    this.warnNewProblems(problems);
     return { trusted, untrusted, crls, problems };
   }
 
@@ -274,7 +293,7 @@ export class CertificateStore extends EventEmitter {
   /** The public facts of a store file, or just its name when it cannot be read. */
   private async describe(file: string): Promise<{ file: string } & Partial<CertificateSummary>> {
     try {
-      const der = certificateDer(await fsp.readFile(path.join(this.dir, file)));
+      const der = certificateDer(await readStoreFile(this.dir, path.join(this.dir, file), MAX_CERTIFICATE_BYTES));
       if (der) return { ...summarize(parseCertificate(der)), file };
     } catch {
       // Unreadable or gone: report the name only.
@@ -305,17 +324,21 @@ export class CertificateStore extends EventEmitter {
       if (!CERT_EXTENSIONS.has(path.extname(name).toLowerCase())) continue;
       const file = path.join(folder, name);
       try {
-        const st = await fsp.stat(path.join(dir, name));
-        if (!st.isFile()) continue;
-        if (st.size > MAX_CERTIFICATE_BYTES) throw new Error(`${st.size} bytes is not a certificate`);
-        const der = certificateDer(await fsp.readFile(path.join(dir, name)));
+        const der = certificateDer(await readStoreFile(this.dir, path.join(dir, name), MAX_CERTIFICATE_BYTES));
         if (der === undefined) throw new Error("neither DER nor PEM");
         out.push({ ...summarize(parseCertificate(der, file)), file, der });
       } catch (err) {
-        problems.push(`${file}: ${(err as Error).message}`);
+        problems.push(`${printable(file)}: ${(err as Error).message}`);
       }
     }
     return out;
+  }
+
+  /** Each problem once as a "warning" event, again only after it went away and came back. */
+  private warnNewProblems(problems: string[]): void {
+    const now = new Set(problems);
+    for (const p of now) if (!this.warned.has(p)) this.emit("warning", `certificate store ${printable(this.dir)}: ${p}`);
+    this.warned = now;
   }
 
   private async enforceCap(keep: string): Promise<void> {
