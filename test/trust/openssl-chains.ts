@@ -103,6 +103,15 @@ export class OpensslPki {
     return { name: req.name, certFile: path.join(this.dir, certFile), keyFile: path.join(this.dir, keyFile), der: x.raw, pem, serialNumber: x.serialNumber };
   }
 
+  /** A DER CRL by `issuer` listing `revoked` (openssl ca -revoke, then -gencrl). */
+  crl(issuer: OpensslCertificate, revoked: OpensslCertificate[]): Buffer {
+    const signer = ["-cert", issuer.certFile, "-keyfile", issuer.keyFile];
+    for (const r of revoked) this.run(["ca", "-config", "ca.cnf", "-revoke", r.certFile, ...signer]);
+    const pem = `crl-${issuer.name}.pem`;
+    this.run(["ca", "-config", "ca.cnf", "-gencrl", ...signer, "-crldays", "30", "-md", "sha256", "-out", pem]);
+    return execFileSync("openssl", ["crl", "-in", pem, "-outform", "DER"], { cwd: this.dir });
+  }
+
   /**
    * `openssl verify` of `leaf` with `anchors` as the only trust anchors and
    * `untrusted` as the intermediates: "OK", or the error code and text.
