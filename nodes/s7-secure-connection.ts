@@ -134,9 +134,13 @@ export = function register(RED: RedRuntime): void {
       const retry = (): void => connection?.retryNow();
       trustStore.on("trusted", retry);
       trustStore.on("crl-changed", retry);
+      // Store problems (a FIFO, an oversized file, untrusted/ full) reach the log; their texts are escaped.
+      const storeWarning = (text: string): void => node.warn(text);
+      trustStore.on("warning", storeWarning);
       node.on("close", () => {
         trustStore.off("trusted", retry);
         trustStore.off("crl-changed", retry);
+        trustStore.off("warning", storeWarning);
       });
       connection.on("status", (status: ConnectionStatus<SessionInfo>) => {
         for (const warning of status.info?.verdict.warnings ?? []) {

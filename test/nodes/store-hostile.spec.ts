@@ -55,9 +55,15 @@ describe("Node-RED: FIFOs in one connection's store do not stall another connect
 
   const flow = (): Record<string, unknown>[] => [tab, connectionNode("c1", "PLC1", plc1, hostile), connectionNode("c2", "PLC2", plc2, healthy)];
 
-  it("both connect; each certificates endpoint answers, the hostile one with its problem lines; a redeploy completes and answers again", async () => {
+  it("both connect; the FIFOs are logged once each; each certificates endpoint answers, the hostile one with its problem lines; a redeploy completes and answers again", async () => {
     await settles("the first deploy", helper.load(NODES, flow()));
     await until("both controllers connected", () => plc1.stats.connectionsOpen >= 1 && plc2.stats.connectionsOpen >= 1, 15_000);
+    // The helper's warn spy is shared by all nodes: each call's `this` says which node warned.
+    type WarnSpy = { getCalls(): { thisValue: { id: string }; args: unknown[] }[] };
+    const warned = (id: string): string[] =>
+      (helper.getNode(id) as unknown as { warn: WarnSpy }).warn.getCalls().filter((c) => c.thisValue.id === id).map((c) => String(c.args[0]));
+    await until("the hostile store's problems in the log", () => warned("c1").filter((w) => /a FIFO, not a regular file/.test(w)).length === 2 * FIFOS);
+    assert.deepEqual(warned("c2").filter((w) => /FIFO/.test(w)), [], "the healthy connection logs no problem of the other store");
     for (let round = 0; round < 2; round++) {
       const ok = await settles("the healthy connection's certificates endpoint", helper.request().get("/s7-secure/c2/certificates"));
       assert.equal(ok.status, 200);
