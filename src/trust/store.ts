@@ -1,10 +1,12 @@
 /**
  * The device certificate store (SPEC cert-trust): `trusted/`, `untrusted/`
- * and `trusted/crl/` under one folder. Read afresh at every verification,
- * regular files only and within size caps (./store-file.ts): a FIFO, a
- * device, a huge or an unreadable file is a problem line, never a hang;
- * watched so that a person's changes (or the cert-trust node's) take effect
- * without a redeploy. Writes are atomic (temporary file + rename); file
+ * and `trusted/crl/` under one folder. Regular files only and within size
+ * caps (./store-file.ts): a FIFO, a device, a huge or an unreadable file is
+ * a problem line, never a hang. Watched so that a person's changes (or the
+ * cert-trust node's) take effect without a redeploy; a watched store keeps
+ * what it read in memory and, at every verification, reads the folders
+ * again only when an entry changed (name, inode, size or times). An
+ * unwatched store (the command line) reads them at every call. Writes are atomic (temporary file + rename); file
  * names come from the CN and the SHA-256 and cannot leave their folder;
  * `untrusted/` is capped. The software never writes into `trusted/` on its
  * own: only trust/import actions a person asked for do.
@@ -71,6 +73,10 @@ export class CertificateStore extends EventEmitter {
   private closed = false;
   private scanning: Promise<void> = Promise.resolve();
   private warned = new Set<string>();
+  private cache: { key: string; snapshot: StoreSnapshot } | undefined;
+  /** Every entry of the three folders with its identity, size and times, as of the last scan. */
+  private folderKey = "";
+  private loadCount = 0;
 
   constructor(dir: string, options: StoreOptions = {}) {
     super();
@@ -102,12 +108,30 @@ export class CertificateStore extends EventEmitter {
     }
   }
 
-  /** Everything in the store, read now. */
+  /** Everything in the store: read now, or (watched) as last read when no entry has changed since. */
   async snapshot(): Promise<StoreSnapshot> {
     await this.ensureFolders();
+    if (this.poll === undefined) return this.load();
     // A watched store first catches up with the folders, so that every change a verification
-    // sees has been announced (a file added and removed between two polls is not lost).
-    if (this.poll !== undefined) await this.scan();
+    // sees has been announced (a file added and removed between two polls is not lost), and
+    // reads them again only when an entry changed: the verdict inputs stay in memory.
+    await this.scan();
+    const key = this.folderKey;
+    if (this.cache !== undefined && this.cache.key === key) return this.cache.snapshot;
+    // The key is taken before reading: a change during the read is seen at the next snapshot.
+    const snapshot = await this.load();
+    this.cache = { key, snapshot };
+    return snapshot;
+  }
+
+  /** How many times the folders were read and parsed (for tests: the work a snapshot did). */
+  get loads(): number {
+    return this.loadCount;
+  }
+
+  /** Everything in the store, read and parsed now. */
+  private async load(): Promise<StoreSnapshot> {
+    this.loadCount++;
     const problems: string[] = [];
     const trusted = await this.readCertificates("trusted", problems);
     const untrusted = await this.readCertificates("untrusted", problems);
@@ -304,16 +328,21 @@ export class CertificateStore extends EventEmitter {
   /** file → size:mtime for every file, to notice changes. */
   private async fingerprintFolders(): Promise<Map<string, string>> {
     const out = new Map<string, string>();
+    const key: string[] = [];
     for (const [rel, abs] of [["trusted", this.trustedDir], ["untrusted", this.untrustedDir], ["trusted/crl", this.crlDir]] as const) {
       for (const name of await listFiles(abs)) {
         try {
           const st = await fsp.stat(path.join(abs, name));
           if (st.isFile()) out.set(`${rel}/${name}`, `${st.size}:${st.mtimeMs}`);
+          // Inode and ctime too: a file replaced by rename, or rewritten within one mtime tick, still counts as changed.
+          key.push(`${rel}/${name}\0${st.mode}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`);
         } catch {
-          // Removed between listing and stat.
+          // Removed between listing and stat, or a link that leads nowhere.
+          key.push(`${rel}/${name}\0?`);
         }
       }
     }
+    this.folderKey = key.join("\n");
     return out;
   }
 
