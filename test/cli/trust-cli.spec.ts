@@ -221,3 +221,20 @@ describe("s7-secure sim + probe with openssl-made chains (issue 13 end to end)",
     assert.doesNotMatch(list.stdout, /[\u0000-\u0008\u000b-\u001f\u007f]/);
   });
 });
+
+describe("s7-secure certs stops on SIGINT/SIGTERM", () => {
+  it("an aborted signal (what SIGINT/SIGTERM do) ends certs list at once with \"interrupted\" and exit code 1", async () => {
+    const { main } = await import("../../src/cli/main.js");
+    const store = fs.mkdtempSync(path.join(os.tmpdir(), "s7-sigterm-"));
+    try {
+      const controller = new AbortController();
+      controller.abort();
+      let err = "";
+      const code = await main(["certs", "list", "--store", store], { stdout: () => undefined, stderr: (t) => void (err += t), env: {}, signal: controller.signal });
+      assert.equal(code, 1);
+      assert.equal(err, "s7-secure certs: interrupted\n");
+    } finally {
+      fs.rmSync(store, { recursive: true, force: true });
+    }
+  });
+});
