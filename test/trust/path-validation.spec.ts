@@ -1,12 +1,12 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { S7Error } from "../../src/errors.js";
 import { generateCrl } from "../../src/pki/crl.js";
 import { generateCa, issueCertificate } from "../../src/pki/certificates.js";
 import { CertificateStore } from "../../src/trust/store.js";
 import { DeviceCertificateVerifier } from "../../src/trust/verifier.js";
+import { useTempStore } from "./temp-store.js";
 import { testPki, type TestPki } from "../support/pki.js";
 
 const target = { plc: "PLC1", host: "127.0.0.1", port: 102 };
@@ -15,20 +15,14 @@ const DAY = 86_400_000;
 describe("trust: certification path rules (RELIABILITY.md: intermediate revocation, path length, CA validity)", function () {
   this.timeout(30_000);
   let pki: TestPki;
-  let dir: string;
+  const tempStore = useTempStore("s7-path-");
   let store: CertificateStore;
+  beforeEach(() => {
+    store = tempStore();
+  });
 
   before(() => {
     pki = testPki();
-  });
-  beforeEach(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "s7-path-"));
-    store = new CertificateStore(dir);
-    await store.ensureFolders();
-  });
-  afterEach(() => {
-    store.close();
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it("Revocation of an intermediate → refused \"revoked\"; the message names the revoked intermediate (subject, serial) and whose CRL", async () => {

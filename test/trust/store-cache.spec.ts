@@ -1,11 +1,11 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { S7Error } from "../../src/errors.js";
 import { generateCrl } from "../../src/pki/crl.js";
 import { CertificateStore } from "../../src/trust/store.js";
 import { DeviceCertificateVerifier } from "../../src/trust/verifier.js";
+import { useTempStore } from "./temp-store.js";
 import { testPki, type TestPki } from "../support/pki.js";
 
 const target = { plc: "PLC1", host: "127.0.0.1", port: 102 };
@@ -13,22 +13,15 @@ const target = { plc: "PLC1", host: "127.0.0.1", port: 102 };
 describe("trust: a watched store keeps its verdict inputs in memory and still sees every change at the next connect", function () {
   this.timeout(30_000);
   let pki: TestPki;
-  let dir: string;
+  // Watched, with a poll far beyond the test: only the catch-up scan of each snapshot notices changes.
+  const tempStore = useTempStore("s7-cache-", { pollMs: 600_000, watch: true });
   let store: CertificateStore;
+  beforeEach(() => {
+    store = tempStore();
+  });
 
   before(() => {
     pki = testPki();
-  });
-  beforeEach(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "s7-cache-"));
-    // A poll far beyond the test: only the catch-up scan of each snapshot can notice changes.
-    store = new CertificateStore(dir, { pollMs: 600_000 });
-    await store.ensureFolders();
-    store.watch();
-  });
-  afterEach(() => {
-    store.close();
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   const refused = (code: string) => (err: unknown) => err instanceof S7Error && err.code === code;

@@ -7,6 +7,7 @@ import { S7Error } from "../../src/errors.js";
 import { printable } from "../../src/printable.js";
 import { CertificateStore, MAX_CRL_BYTES } from "../../src/trust/store.js";
 import { DeviceCertificateVerifier } from "../../src/trust/verifier.js";
+import { useTempStore } from "./temp-store.js";
 import { testPki, type TestPki } from "../support/pki.js";
 
 const target = { plc: "PLC1", host: "127.0.0.1", port: 102 };
@@ -26,21 +27,19 @@ function sparse(file: string, size: number): void {
 describe("trust: a store hostile files cannot stall (RELIABILITY.md: store, regular files only, escaping)", function () {
   this.timeout(30_000);
   let pki: TestPki;
-  let dir: string;
+  const tempStore = useTempStore("s7-hostile-");
   let store: CertificateStore;
+  let dir: string;
+  beforeEach(() => {
+    store = tempStore();
+    dir = store.dir;
+  });
   const outside: string[] = [];
 
   before(() => {
     pki = testPki();
   });
-  beforeEach(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "s7-hostile-"));
-    store = new CertificateStore(dir);
-    await store.ensureFolders();
-  });
   afterEach(() => {
-    store.close();
-    fs.rmSync(dir, { recursive: true, force: true });
     for (const f of outside.splice(0)) fs.rmSync(f, { force: true });
   });
 
