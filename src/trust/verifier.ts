@@ -39,6 +39,14 @@ function subjectOf(x: X509Certificate): string {
   return printable(x.subject.replace(/\n/g, ", "));
 }
 
+/** "key too weak: RSA 1024 bits (minimum 2048)" or "signature too weak: …" when `x` is below the crypto floor. */
+function belowFloor(x: X509Certificate, pkijs: Pkijs, keyOnly = false): string | undefined {
+  const key = weakKey(x, pkijs);
+  if (key !== undefined) return `key too weak: ${key}`;
+  const signature = keyOnly ? undefined : weakSignature(x, pkijs);
+  return signature === undefined ? undefined : `signature too weak: ${signature}`;
+}
+
 /** What a certificate is on its path, for messages: "the controller's certificate CN=…", "intermediate CN=…", "root CA CN=…". */
 function roleOf(chain: X509Certificate[], i: number): string {
   if (i === 0) return `the controller's certificate ${subjectOf(chain[0]!)}`;
@@ -116,10 +124,13 @@ export class DeviceCertificateVerifier implements CertificateVerifier {
       const chain = this.buildChain(leaf, peer.intermediates, pkijs, plc, fp);
       if (chain === undefined) {
         const file = await this.store.storeUntrusted(peer.leaf);
+        // Trusting a certificate below the crypto floor would not help: say so before anyone tries.
+        const weak = belowFloor(leaf, pkijs);
+        const note = weak === undefined ? "" : `; note: ${weak}, so it would be refused even when trusted — renew the controller's certificate`;
         if (summary.selfSigned) {
-          throw new S7Error("ERR_S7_UNTRUSTED", `untrusted self-signed certificate: manual trust required — move ${file} to trusted/ (SHA-256 ${fp})`, { plc, file });
+          throw new S7Error("ERR_S7_UNTRUSTED", `untrusted self-signed certificate: manual trust required — move ${file} to trusted/ (SHA-256 ${fp})${note}`, { plc, file });
         }
-        throw new S7Error("ERR_S7_UNTRUSTED", `certificate issued by an unknown CA (${printable(summary.issuer)}): import the issuing root certificate, or trust ${file} (SHA-256 ${fp})`, { plc, file });
+        throw new S7Error("ERR_S7_UNTRUSTED", `certificate issued by an unknown CA (${printable(summary.issuer)}): import the issuing root certificate, or trust ${file} (SHA-256 ${fp})${note}`, { plc, file });
       }
       this.checkPathRules(chain, pkijs, plc, fp);
       revocationChecked = true;
@@ -207,11 +218,9 @@ export class DeviceCertificateVerifier implements CertificateVerifier {
   private checkCryptoFloor(path: X509Certificate[], pkijs: Pkijs, plc: string): void {
     for (let i = 0; i < path.length; i++) {
       const x = path[i]!;
-      const key = weakKey(x, pkijs);
-      if (key !== undefined) throw new S7Error("ERR_S7_WEAK_CRYPTO", `key too weak: ${key} — ${roleOf(path, i)} (SHA-256 ${fingerprint256(x.raw)}); refused`, { plc });
-      const anchorOverOthers = i === path.length - 1 && path.length > 1;
-      const signature = anchorOverOthers ? undefined : weakSignature(x, pkijs);
-      if (signature !== undefined) throw new S7Error("ERR_S7_WEAK_CRYPTO", `signature too weak: ${signature} — ${roleOf(path, i)} (SHA-256 ${fingerprint256(x.raw)}); refused`, { plc });
+      // The self-signature of an imported root is not judged: it is the anchor.
+      const weak = belowFloor(x, pkijs, i === path.length - 1 && path.length > 1);
+      if (weak !== undefined) throw new S7Error("ERR_S7_WEAK_CRYPTO", `${weak} — ${roleOf(path, i)} (SHA-256 ${fingerprint256(x.raw)}); refused`, { plc });
     }
   }
 
