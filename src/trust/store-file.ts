@@ -55,7 +55,8 @@ export async function readStoreFile(root: string | undefined, file: string, cap:
   if (st.size > cap) throw new StoreFileProblem(`${st.size} bytes, larger than the limit of ${cap} bytes; not read`, "unusable");
   let handle: fsp.FileHandle;
   try {
-    handle = await fsp.open(target, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | (target === file ? fs.constants.O_NOFOLLOW : 0));
+    // In the store, `target` has no link left in it (lstat, or realpath): one swapped in meanwhile is not followed.
+    handle = await fsp.open(target, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | (root !== undefined || target === file ? fs.constants.O_NOFOLLOW : 0));
   } catch (err) {
     throw new StoreFileProblem(`cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, "unusable");
   }
