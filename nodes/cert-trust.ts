@@ -7,6 +7,7 @@
 import { S7Error } from "../src/errors.js";
 import { acquireStore, releaseStore } from "../src/trust/registry.js";
 import type { StoredCertificate } from "../src/trust/store.js";
+import { certificateView, crlView } from "../src/trust/certificate-info.js";
 import { storeDirectory, type RedNode, type RedRuntime, type NodeMessage } from "./red.js";
 
 interface CertTrustConfig {
@@ -18,10 +19,7 @@ interface CertTrustConfig {
 const ACTIONS = ["list", "trust", "untrust", "details", "importCrl"] as const;
 type Action = (typeof ACTIONS)[number];
 
-function view(c: Partial<StoredCertificate> & { file: string }): Record<string, unknown> {
-  const { der: _der, ...rest } = c;
-  return { ...rest, ...(c.validFrom ? { validFrom: c.validFrom.toISOString() } : {}), ...(c.validTo ? { validTo: c.validTo.toISOString() } : {}) };
-}
+const view = certificateView;
 
 export = function register(RED: RedRuntime): void {
   function CertTrustNode(this: RedNode, config: CertTrustConfig): void {
@@ -64,13 +62,13 @@ export = function register(RED: RedRuntime): void {
               store: store.dir,
               trusted: snap.trusted.map(view),
               untrusted: snap.untrusted.map(view),
-              crls: snap.crls.map((c) => (c.crl ? { file: c.file, issuer: c.crl.issuer, thisUpdate: c.crl.thisUpdate.toISOString(), nextUpdate: c.crl.nextUpdate?.toISOString() ?? null, revoked: c.crl.revoked.size } : { file: c.file, error: c.error })),
+              crls: snap.crls.map(crlView),
               problems: snap.problems,
             };
           } else if (action === "importCrl") {
             if (!Buffer.isBuffer(msg.payload) && typeof msg.payload !== "string") throw new S7Error("ERR_S7_VALUE", RED._("cert-trust.errors.crlPayload"));
             const { file, crl } = await store.importCrl(msg.payload as Buffer | string, typeof msg.filename === "string" ? msg.filename : undefined);
-            payload = { file, issuer: crl.issuer, thisUpdate: crl.thisUpdate.toISOString(), nextUpdate: crl.nextUpdate?.toISOString() ?? null, revoked: crl.revoked.size };
+            payload = crlView({ file, crl });
           } else {
             if (id === "") throw new S7Error("ERR_S7_VALUE", RED._("cert-trust.errors.badPayload"));
             const c = action === "trust" ? await store.trust(id) : action === "untrust" ? await store.untrust(id) : await store.details(id);

@@ -13,7 +13,8 @@ import { ControllerConnection } from "../src/client/controller-connection.js";
 import { openVerifiedChannel } from "../src/client/connect.js";
 import type { SessionInfo } from "../src/client/results.js";
 import { acquireStore, releaseStore } from "../src/trust/registry.js";
-import type { CertificateStore, StoredCertificate } from "../src/trust/store.js";
+import type { CertificateStore } from "../src/trust/store.js";
+import { certificateView } from "../src/trust/certificate-info.js";
 import { DeviceCertificateVerifier, splitPem } from "../src/trust/verifier.js";
 import { numberProperty, storeDirectory, type ConnectionConfigNode, type HttpRequest, type HttpResponse, type RedNode, type RedRuntime } from "./red.js";
 
@@ -65,10 +66,7 @@ function flag(value: unknown, fallback: 0 | 1): 0 | 1 {
   return fallback;
 }
 
-function publicCertificate(c: StoredCertificate): Record<string, unknown> {
-  const { der: _der, ...rest } = c;
-  return { ...rest, validFrom: c.validFrom.toISOString(), validTo: c.validTo.toISOString() };
-}
+const publicCertificate = certificateView;
 
 export = function register(RED: RedRuntime): void {
   function S7SecureConnectionNode(this: ConnectionNode, config: ConnectionConfig): void {
@@ -136,9 +134,13 @@ export = function register(RED: RedRuntime): void {
       const retry = (): void => connection?.retryNow();
       trustStore.on("trusted", retry);
       trustStore.on("crl-changed", retry);
+      // Store problems (a FIFO, an oversized file, untrusted/ full) reach the log; their texts are escaped.
+      const storeWarning = (text: string): void => node.warn(text);
+      trustStore.on("warning", storeWarning);
       node.on("close", () => {
         trustStore.off("trusted", retry);
         trustStore.off("crl-changed", retry);
+        trustStore.off("warning", storeWarning);
       });
       connection.on("status", (status: ConnectionStatus<SessionInfo>) => {
         for (const warning of status.info?.verdict.warnings ?? []) {

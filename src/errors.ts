@@ -35,6 +35,7 @@ export type S7ErrorCode =
   | "ERR_S7_BAD_SIGNATURE"
   | "ERR_S7_CERT_USE" // a CA certificate as leaf, an end-entity as issuer
   | "ERR_S7_CHAIN" // chain too deep or looping
+  | "ERR_S7_WEAK_CRYPTO" // a key or signature below the crypto floor (docs/SECURITY.md)
   | "ERR_S7_CRL" // a CRL that is unreadable or badly signed
   | "ERR_S7_ADDRESS_MISMATCH"
   | "ERR_S7_STORE" // the certificate store cannot be used

@@ -1,64 +1,89 @@
 /** `s7-secure certs list|trust|untrust|details|import-crl --store DIR` (SPEC §7). */
-import * as fs from "node:fs";
+import * as path from "node:path";
 import { ConfigError } from "../errors.js";
-import { CertificateStore, type StoredCertificate } from "../trust/store.js";
+import { printable } from "../printable.js";
+import { certificateView, crlView } from "../trust/certificate-info.js";
+import { CertificateStore, MAX_CRL_BYTES, type StoredCertificate } from "../trust/store.js";
+import { readStoreFile } from "../trust/store-file.js";
 import { defaultStoreDir } from "./connection-options.js";
 import { parseCommandArgs, printResult, type CliIO } from "./io.js";
 
-function publicView(c: StoredCertificate): Record<string, unknown> {
-  const { der: _der, ...rest } = c;
-  return { ...rest, validFrom: c.validFrom.toISOString(), validTo: c.validTo.toISOString() };
+/** Everything in it came from a file name or a certificate: printed escaped. */
+function line(c: StoredCertificate): string {
+  return `${printable(c.file)}\n    ${printable(c.subject)}  issuer ${printable(c.issuer)}${c.selfSigned ? " (self-signed)" : ""}\n    SHA-256 ${c.fingerprint256}  valid ${c.validFrom.toISOString()} … ${c.validTo.toISOString()}`;
 }
 
-function line(c: StoredCertificate): string {
-  return `${c.file}\n    ${c.subject}  issuer ${c.issuer}${c.selfSigned ? " (self-signed)" : ""}\n    SHA-256 ${c.fingerprint256}  valid ${c.validFrom.toISOString()} … ${c.validTo.toISOString()}`;
+/** Rejects when SIGINT/SIGTERM arrive, so that no store operation can keep the command alive. */
+function interrupted(signal: AbortSignal): { promise: Promise<never>; dispose(): void } {
+  let onAbort = (): void => undefined;
+  const promise = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new ConfigError("interrupted"));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+  });
+  promise.catch(() => undefined);
+  return { promise, dispose: () => signal.removeEventListener("abort", onAbort) };
+}
+
+async function action(name: string | undefined, id: string | undefined, store: CertificateStore, io: CliIO, json: boolean): Promise<number> {
+  switch (name) {
+    case "list": {
+      const snap = await store.snapshot();
+      const result = {
+        store: store.dir,
+        trusted: snap.trusted.map(certificateView),
+        untrusted: snap.untrusted.map(certificateView),
+        crls: snap.crls.map(crlView),
+        problems: snap.problems,
+      };
+      const human = [
+        `store ${printable(store.dir)}`,
+        `trusted (${snap.trusted.length}):`,
+        ...snap.trusted.map(line),
+        `untrusted (${snap.untrusted.length}):`,
+        ...snap.untrusted.map(line),
+        `CRLs (${snap.crls.length}):`,
+        ...snap.crls.map((c) => `${printable(c.file)}${c.error ? `  UNUSABLE: ${c.error}` : `  ${printable(c.crl!.issuer)}, ${c.crl!.revoked.size} revoked`}`),
+        // Problem texts are escaped where they are made (src/trust/store.ts).
+        ...snap.problems.map((p) => `problem: ${p}`),
+      ];
+      printResult(io, json, result, human.join("\n"));
+      return snap.problems.length > 0 ? 1 : 0;
+    }
+    case "trust":
+    case "untrust":
+    case "details": {
+      if (id === undefined) throw new ConfigError(`usage: s7-secure certs ${name} <fingerprint or file> --store DIR`);
+      const c = name === "trust" ? await store.trust(id) : name === "untrust" ? await store.untrust(id) : await store.details(id);
+      printResult(io, json, certificateView(c), `${name === "details" ? "" : `${name === "trust" ? "trusted" : "untrusted"}: `}${line(c)}`);
+      return 0;
+    }
+    case "import-crl": {
+      if (id === undefined) throw new ConfigError("usage: s7-secure certs import-crl <file> --store DIR");
+      let data: Buffer;
+      try {
+        data = await readStoreFile(undefined, path.resolve(id), MAX_CRL_BYTES);
+      } catch (err) {
+        throw new ConfigError(`cannot read the CRL: ${(err as Error).message}`, { file: printable(id) });
+      }
+      const { file, crl } = await store.importCrl(data, id);
+      printResult(io, json, crlView({ file, crl }), `imported ${printable(file)}: ${printable(crl.issuer)}, ${crl.revoked.size} revoked`);
+      return 0;
+    }
+    default:
+      throw new ConfigError(`unknown certs action "${printable(name ?? "")}" (list, trust, untrust, details, import-crl)`);
+  }
 }
 
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, { json: { type: "boolean" }, store: { type: "string" } });
-  const json = values.json ?? false;
-  const [action, id] = positionals;
+  const [name, id] = positionals;
   const store = new CertificateStore(values.store ?? defaultStoreDir());
+  const stop = interrupted(io.signal);
   try {
-    switch (action) {
-      case "list": {
-        const snap = await store.snapshot();
-        const result = {
-          store: store.dir,
-          trusted: snap.trusted.map(publicView),
-          untrusted: snap.untrusted.map(publicView),
-          crls: snap.crls.map((c) => (c.crl ? { file: c.file, issuer: c.crl.issuer, thisUpdate: c.crl.thisUpdate.toISOString(), nextUpdate: c.crl.nextUpdate?.toISOString() ?? null, revoked: c.crl.revoked.size } : { file: c.file, error: c.error })),
-          problems: snap.problems,
-        };
-        const human = [`store ${store.dir}`, `trusted (${snap.trusted.length}):`, ...snap.trusted.map(line), `untrusted (${snap.untrusted.length}):`, ...snap.untrusted.map(line), `CRLs (${snap.crls.length}):`, ...snap.crls.map((c) => `${c.file}${c.error ? `  UNUSABLE: ${c.error}` : `  ${c.crl!.issuer}, ${c.crl!.revoked.size} revoked`}`), ...snap.problems.map((p) => `problem: ${p}`)];
-        printResult(io, json, result, human.join("\n"));
-        return snap.problems.length > 0 ? 1 : 0;
-      }
-      case "trust":
-      case "untrust":
-      case "details": {
-        if (id === undefined) throw new ConfigError(`usage: s7-secure certs ${action} <fingerprint or file> --store DIR`);
-        const c = action === "trust" ? await store.trust(id) : action === "untrust" ? await store.untrust(id) : await store.details(id);
-        printResult(io, json, publicView(c), `${action === "details" ? "" : `${action === "trust" ? "trusted" : "untrusted"}: `}${line(c)}`);
-        return 0;
-      }
-      case "import-crl": {
-        if (id === undefined) throw new ConfigError("usage: s7-secure certs import-crl <file> --store DIR");
-        let data: Buffer;
-        try {
-          data = fs.readFileSync(id);
-        } catch (err) {
-          throw new ConfigError(`cannot read the CRL: ${(err as Error).message}`, { file: id });
-        }
-        const { file, crl } = await store.importCrl(data, id);
-        const result = { file, issuer: crl.issuer, thisUpdate: crl.thisUpdate.toISOString(), nextUpdate: crl.nextUpdate?.toISOString() ?? null, revoked: crl.revoked.size };
-        printResult(io, json, result, `imported ${file}: ${crl.issuer}, ${crl.revoked.size} revoked`);
-        return 0;
-      }
-      default:
-        throw new ConfigError(`unknown certs action "${action ?? ""}" (list, trust, untrust, details, import-crl)`);
-    }
+    return await Promise.race([action(name, id, store, io, values.json ?? false), stop.promise]);
   } finally {
+    stop.dispose();
     store.close();
   }
 }

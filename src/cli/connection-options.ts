@@ -17,6 +17,14 @@ export interface ControllerTarget {
   timeoutMs: number;
 }
 
+/** The connection node's two trust options, for probe/read/write/browse. */
+export const TRUST_OPTIONS = {
+  /** Refuse expired or not yet valid certificates instead of connecting with a warning. */
+  "reject-expired": { type: "boolean" },
+  /** Do not compare the dialled address with the certificate's IP addresses. */
+  "no-address-check": { type: "boolean" },
+} as const;
+
 /** Default store: ~/.s7-secure/pki (the same folder for every command run). */
 export function defaultStoreDir(): string {
   return path.join(os.homedir(), ".s7-secure", "pki");
@@ -24,7 +32,7 @@ export function defaultStoreDir(): string {
 
 export function controllerTarget(
   host: string | undefined,
-  values: { port?: string; ca?: string[]; store?: string; "password-env"?: string; timeout?: string },
+  values: { port?: string; ca?: string[]; store?: string; "password-env"?: string; timeout?: string; "reject-expired"?: boolean; "no-address-check"?: boolean },
   io: CliIO,
 ): ControllerTarget {
   if (host === undefined || host.trim() === "") throw new ConfigError("missing <host>");
@@ -45,7 +53,7 @@ export function controllerTarget(
     host: host.trim(),
     port: values.port === undefined ? 102 : parsePort(values.port, "--port"),
     store,
-    verifier: new DeviceCertificateVerifier({ store, rootCAs }),
+    verifier: new DeviceCertificateVerifier({ store, rootCAs, rejectExpired: values["reject-expired"] ?? false, checkAddress: !(values["no-address-check"] ?? false) }),
     ...(password === undefined ? {} : { password }),
     timeoutMs: numberOption("timeout", values.timeout, 10_000),
   };

@@ -6,7 +6,7 @@ import { openVerifiedChannel } from "../client/connect.js";
 import { formatValue } from "../client/plc-time.js";
 import type { SymbolNode } from "../client/symbols.js";
 import { COMMON_OPTIONS, parseCommandArgs, printResult, type CliIO } from "./io.js";
-import { controllerTarget, type ControllerTarget } from "./connection-options.js";
+import { controllerTarget, TRUST_OPTIONS, type ControllerTarget } from "./connection-options.js";
 
 async function open(target: ControllerTarget, io: CliIO): Promise<ControllerSession> {
   return ControllerSession.open(
@@ -46,7 +46,7 @@ async function withController(
   body: (s: ControllerSession, target: ControllerTarget, args: string[], json: boolean) => Promise<number>,
   check: (args: string[]) => void = () => undefined,
 ): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, COMMON_OPTIONS);
+  const { values, positionals } = parseCommandArgs(argv, { ...COMMON_OPTIONS, ...TRUST_OPTIONS });
   const json = values.json ?? false;
   let target: ControllerTarget | undefined;
   try {

@@ -7,7 +7,10 @@
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
+import { X509Certificate } from "node:crypto";
 import { ConfigError } from "../errors.js";
+import { serverContext } from "../transport/tls-settings.js";
+import type { TlsVersionName } from "../transport/tls-settings.js";
 import { generateCa, issueCertificate, type IssuedCertificate } from "../pki/certificates.js";
 import type { CertificateConfig } from "./config.js";
 
@@ -67,4 +70,33 @@ export function resolveCertificate(config: CertificateConfig | undefined, name: 
   if (mode !== "self-signed") throw new ConfigError(`unknown certificate mode "${String(mode)}"`);
   const own = keep(c.dir, safe, () => issueCertificate({ commonName, ipAddresses, ...validity }));
   return { certPem: own.certPem, keyPem: own.keyPem, leafPem: own.certPem };
+}
+
+/** "RSA 512 bits", "EC prime256v1", … of a certificate, for messages. */
+function keyDescription(certPem: string): string {
+  try {
+    const key = new X509Certificate(certPem).publicKey;
+    const d = key.asymmetricKeyDetails;
+    const type = (key.asymmetricKeyType ?? "unknown").toUpperCase();
+    return d?.modulusLength ? `${type} ${d.modulusLength} bits` : d?.namedCurve ? `${type} ${d.namedCurve}` : type;
+  } catch {
+    return "unreadable certificate";
+  }
+}
+
+/**
+ * Refuses, before the simulator listens, a certificate or key that TLS will
+ * not serve (a key below OpenSSL's security level, a SHA-1 signature from
+ * a CA, a key that does not belong to the certificate): the same secure
+ * context every connection uses is built once here, so that no connection
+ * can fail on it later.
+ */
+export function assertServable(cert: Pick<ServerCertificate, "certPem" | "keyPem">, versions: readonly TlsVersionName[]): void {
+  try {
+    serverContext({ key: cert.keyPem, cert: cert.certPem, versions });
+  } catch (err) {
+    const e = err as Error & { reason?: string };
+    const reason = (e.reason ?? e.message).replace(/^error:[0-9A-F]+:[^:]*:[^:]*:/, "").split("\n")[0];
+    throw new ConfigError(`TLS cannot serve this certificate and key: ${reason} (${keyDescription(cert.certPem)})`);
+  }
 }

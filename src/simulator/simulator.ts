@@ -18,7 +18,7 @@ import type { SecureChannel } from "../transport/secure-channel.js";
 import { emptyFramingStats, type FramingStats } from "../transport/framing-stats.js";
 import { encodeValue } from "../values/value-map.js";
 import { checkSimulatorConfig, loadSimulatorConfig, type SimulatorConfig } from "./config.js";
-import { resolveCertificate, type ServerCertificate } from "./certificate.js";
+import { assertServable, resolveCertificate, type ServerCertificate } from "./certificate.js";
 import { ControllerModel, type ControllerStats, type RunState } from "./controller.js";
 import { SimulatedSession, type SessionAnswer } from "./session.js";
 import { TagTable, fromJson, type SimMember } from "./tag-table.js";
@@ -110,6 +110,7 @@ export class Simulator extends EventEmitter {
       runState: config.runState ?? "RUN",
     });
     this.certificate = resolveCertificate(config.certificate, config.name, this.host);
+    assertServable(this.certificate, config.tlsVersions ?? ["TLSv1.3"]);
     this.table.blocks.forEach((db, dbIndex) => {
       for (const leaf of this.table.leaves(db)) {
         if (leaf.member.animation) this.animated.push({ key: leaf.key, dbIndex, member: leaf.member, type: leaf.type, initial: db.values.get(leaf.key) });
@@ -156,6 +157,7 @@ export class Simulator extends EventEmitter {
 
   /** Presents another certificate from the next connection on; running sessions are unaffected. */
   swapCertificate(pem: { cert: string; key: string }): void {
+    assertServable({ certPem: pem.cert, keyPem: pem.key }, this.config.tlsVersions ?? ["TLSv1.3"]);
     this.certificate = { certPem: pem.cert, keyPem: pem.key, leafPem: pem.cert };
   }
 

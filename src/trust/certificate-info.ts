@@ -2,7 +2,8 @@
 import { X509Certificate, createHash } from "node:crypto";
 import { S7Error } from "../errors.js";
 import type { CertificateSummary } from "../transport/verifier.js";
-import { pemToDer } from "../pki/certificates.js";
+import { pemToDer } from "./pem.js";
+import type { ParsedCrl } from "./crl.js";
 
 /** DER from DER or PEM bytes (a person may drop either). */
 export function certificateDer(data: Buffer): Buffer | undefined {
@@ -77,4 +78,26 @@ export function safeFileName(x: X509Certificate): string {
     .replace(/^_+|_+$/g, "")
     .slice(0, 48);
   return `${base || "certificate"}-${fingerprint256(x.raw)}.der`;
+}
+
+/** A certificate as shown to people and programs (CLI, editor, node output): no DER, ISO dates. */
+export interface CertificateView extends Omit<Partial<CertificateSummary>, "validFrom" | "validTo"> {
+  file: string;
+  validFrom?: string;
+  validTo?: string;
+}
+
+/** The one certificate view; accepts a stored certificate or the partial facts of a store event. */
+export function certificateView(c: Partial<CertificateSummary> & { file: string; der?: Buffer }): CertificateView {
+  const { der: _der, validFrom, validTo, ...rest } = c;
+  return { ...rest, ...(validFrom ? { validFrom: validFrom.toISOString() } : {}), ...(validTo ? { validTo: validTo.toISOString() } : {}) };
+}
+
+/** A CRL as shown: its facts, or why it cannot be used. */
+export type CrlView = { file: string; issuer: string; thisUpdate: string; nextUpdate: string | null; revoked: number } | { file: string; error: string };
+
+/** The one CRL view. */
+export function crlView(c: { file: string; crl?: ParsedCrl; error?: string }): CrlView {
+  if (c.crl === undefined) return { file: c.file, error: c.error ?? "unusable" };
+  return { file: c.file, issuer: c.crl.issuer, thisUpdate: c.crl.thisUpdate.toISOString(), nextUpdate: c.crl.nextUpdate?.toISOString() ?? null, revoked: c.crl.revoked.size };
 }

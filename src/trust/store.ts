@@ -1,8 +1,12 @@
 /**
  * The device certificate store (SPEC cert-trust): `trusted/`, `untrusted/`
- * and `trusted/crl/` under one folder. Read afresh at every verification;
- * watched so that a person's changes (or the cert-trust node's) take effect
- * without a redeploy. Writes are atomic (temporary file + rename); file
+ * and `trusted/crl/` under one folder. Regular files only and within size
+ * caps (./store-file.ts): a FIFO, a device, a huge or an unreadable file is
+ * a problem line, never a hang. Watched so that a person's changes (or the
+ * cert-trust node's) take effect without a redeploy; a watched store keeps
+ * what it read in memory and, at every verification, reads the folders
+ * again only when an entry changed (name, inode, size or times). An
+ * unwatched store (the command line) reads them at every call. Writes are atomic (temporary file + rename); file
  * names come from the CN and the SHA-256 and cannot leave their folder;
  * `untrusted/` is capped. The software never writes into `trusted/` on its
  * own: only trust/import actions a person asked for do.
@@ -16,7 +20,9 @@ import { S7Error } from "../errors.js";
 import type { CertificateSummary } from "../transport/verifier.js";
 import { certificateDer, fingerprint256, normalizeFingerprint, parseCertificate, safeFileName, summarize } from "./certificate-info.js";
 import { parseCrl, type ParsedCrl } from "./crl.js";
-import { pemToDer } from "../pki/certificates.js";
+import { pemToDer } from "./pem.js";
+import { readStoreFile, StoreFileProblem } from "./store-file.js";
+import { printable } from "../printable.js";
 
 export interface StoredCertificate extends CertificateSummary {
   /** Path relative to the store, e.g. "untrusted/PLC1-3f9a….der". */
@@ -51,7 +57,9 @@ export interface StoreOptions {
 const CERT_EXTENSIONS = new Set([".der", ".cer", ".crt", ".pem"]);
 const CRL_EXTENSIONS = new Set([".crl", ".der", ".pem"]);
 /** A controller certificate is a few kB; anything larger is not stored. */
-const MAX_CERTIFICATE_BYTES = 64 * 1024;
+export const MAX_CERTIFICATE_BYTES = 64 * 1024;
+/** A CRL of a plant CA is small; even a large public CA's stays below this. */
+export const MAX_CRL_BYTES = 8 * 1024 * 1024;
 
 export class CertificateStore extends EventEmitter {
   readonly dir: string;
@@ -64,6 +72,11 @@ export class CertificateStore extends EventEmitter {
   private last: Map<string, string> | undefined;
   private closed = false;
   private scanning: Promise<void> = Promise.resolve();
+  private warned = new Set<string>();
+  private cache: { key: string; snapshot: StoreSnapshot } | undefined;
+  /** Every entry of the three folders with its identity, size and times, as of the last scan. */
+  private folderKey = "";
+  private loadCount = 0;
 
   constructor(dir: string, options: StoreOptions = {}) {
     super();
@@ -95,12 +108,30 @@ export class CertificateStore extends EventEmitter {
     }
   }
 
-  /** Everything in the store, read now. */
+  /** Everything in the store: read now, or (watched) as last read when no entry has changed since. */
   async snapshot(): Promise<StoreSnapshot> {
     await this.ensureFolders();
+    if (this.poll === undefined) return this.load();
     // A watched store first catches up with the folders, so that every change a verification
-    // sees has been announced (a file added and removed between two polls is not lost).
-    if (this.poll !== undefined) await this.scan();
+    // sees has been announced (a file added and removed between two polls is not lost), and
+    // reads them again only when an entry changed: the verdict inputs stay in memory.
+    await this.scan();
+    const key = this.folderKey;
+    if (this.cache !== undefined && this.cache.key === key) return this.cache.snapshot;
+    // The key is taken before reading: a change during the read is seen at the next snapshot.
+    const snapshot = await this.load();
+    this.cache = { key, snapshot };
+    return snapshot;
+  }
+
+  /** How many times the folders were read and parsed (for tests: the work a snapshot did). */
+  get loads(): number {
+    return this.loadCount;
+  }
+
+  /** Everything in the store, read and parsed now. */
+  private async load(): Promise<StoreSnapshot> {
+    this.loadCount++;
     const problems: string[] = [];
     const trusted = await this.readCertificates("trusted", problems);
     const untrusted = await this.readCertificates("untrusted", problems);
@@ -108,17 +139,29 @@ export class CertificateStore extends EventEmitter {
     for (const name of await listFiles(this.crlDir)) {
       if (!CRL_EXTENSIONS.has(path.extname(name).toLowerCase())) continue;
       const file = path.join("trusted", "crl", name);
+      let raw: Buffer;
       try {
-        const raw = await fsp.readFile(path.join(this.crlDir, name));
+        raw = await readStoreFile(this.dir, path.join(this.crlDir, name), MAX_CRL_BYTES);
+      } catch (err) {
+        if (!(err instanceof StoreFileProblem) || err.reason === "unusable") {
+          // A regular file that may be this CA's CRL but cannot be used: fail closed (verifier).
+          const error = `CRL ${printable(file)} is unusable: ${(err as Error).message}`;
+          crls.push({ file, error });
+          problems.push(error);
+        } else problems.push(`${printable(file)}: ${err.message}`);
+        continue;
+      }
+      try {
         const der = raw.subarray(0, 32).toString("latin1").includes("-----BEGIN") ? pemToDer(raw.toString("latin1"), "X509 CRL") : raw;
         if (der === undefined) throw new Error("PEM file without an X509 CRL block");
         crls.push({ file, crl: await parseCrl(der) });
       } catch (err) {
-        const error = `CRL ${file} is unusable: ${(err as Error).message}`;
+        const error = `CRL ${printable(file)} is unusable: ${(err as Error).message}`;
         crls.push({ file, error });
         problems.push(error);
       }
     }
+    this.warnNewProblems(problems);
     return { trusted, untrusted, crls, problems };
   }
 
@@ -274,7 +317,7 @@ export class CertificateStore extends EventEmitter {
   /** The public facts of a store file, or just its name when it cannot be read. */
   private async describe(file: string): Promise<{ file: string } & Partial<CertificateSummary>> {
     try {
-      const der = certificateDer(await fsp.readFile(path.join(this.dir, file)));
+      const der = certificateDer(await readStoreFile(this.dir, path.join(this.dir, file), MAX_CERTIFICATE_BYTES));
       if (der) return { ...summarize(parseCertificate(der)), file };
     } catch {
       // Unreadable or gone: report the name only.
@@ -285,16 +328,21 @@ export class CertificateStore extends EventEmitter {
   /** file → size:mtime for every file, to notice changes. */
   private async fingerprintFolders(): Promise<Map<string, string>> {
     const out = new Map<string, string>();
+    const key: string[] = [];
     for (const [rel, abs] of [["trusted", this.trustedDir], ["untrusted", this.untrustedDir], ["trusted/crl", this.crlDir]] as const) {
       for (const name of await listFiles(abs)) {
         try {
           const st = await fsp.stat(path.join(abs, name));
           if (st.isFile()) out.set(`${rel}/${name}`, `${st.size}:${st.mtimeMs}`);
+          // Inode and ctime too: a file replaced by rename, or rewritten within one mtime tick, still counts as changed.
+          key.push(`${rel}/${name}\0${st.mode}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`);
         } catch {
-          // Removed between listing and stat.
+          // Removed between listing and stat, or a link that leads nowhere.
+          key.push(`${rel}/${name}\0?`);
         }
       }
     }
+    this.folderKey = key.join("\n");
     return out;
   }
 
@@ -305,17 +353,21 @@ export class CertificateStore extends EventEmitter {
       if (!CERT_EXTENSIONS.has(path.extname(name).toLowerCase())) continue;
       const file = path.join(folder, name);
       try {
-        const st = await fsp.stat(path.join(dir, name));
-        if (!st.isFile()) continue;
-        if (st.size > MAX_CERTIFICATE_BYTES) throw new Error(`${st.size} bytes is not a certificate`);
-        const der = certificateDer(await fsp.readFile(path.join(dir, name)));
+        const der = certificateDer(await readStoreFile(this.dir, path.join(dir, name), MAX_CERTIFICATE_BYTES));
         if (der === undefined) throw new Error("neither DER nor PEM");
         out.push({ ...summarize(parseCertificate(der, file)), file, der });
       } catch (err) {
-        problems.push(`${file}: ${(err as Error).message}`);
+        problems.push(`${printable(file)}: ${(err as Error).message}`);
       }
     }
     return out;
+  }
+
+  /** Each problem once as a "warning" event, again only after it went away and came back. */
+  private warnNewProblems(problems: string[]): void {
+    const now = new Set(problems);
+    for (const p of now) if (!this.warned.has(p)) this.emit("warning", `certificate store ${printable(this.dir)}: ${p}`);
+    this.warned = now;
   }
 
   private async enforceCap(keep: string): Promise<void> {
