@@ -3,8 +3,8 @@ import * as path from "node:path";
 import { ConfigError, S7Error } from "../errors.js";
 import { ControllerSession } from "../client/controller-session.js";
 import { openVerifiedChannel } from "../client/connect.js";
-import { formatValue } from "../client/plc-time.js";
-import type { SymbolNode } from "../client/symbols.js";
+import { formatValue } from "../values/plc-time.js";
+import type { SymbolNode } from "../tags/symbols.js";
 import { COMMON_OPTIONS, parseCommandArgs, printResult, type CliIO } from "./io.js";
 import { controllerTarget, type ControllerTarget } from "./connection-options.js";
 

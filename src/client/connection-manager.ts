@@ -15,7 +15,7 @@ import { ConnectionError, S7Error, TimeoutError, ValueError } from "../errors.js
 import { Backoff, type BackoffOptions } from "./backoff.js";
 import { RequestScheduler, type BatchExecutor, type SchedulerLimits } from "./scheduler.js";
 import { parseAlternativeAddress, type ControllerAddress } from "./alternative-address.js";
-import type { SystemTagName } from "./tag-name.js";
+import type { SystemTagName } from "../tags/tag-name.js";
 
 export interface ManagedSession<R, W, RR, WR, I> extends BatchExecutor<R, W, RR, WR> {
   /** Facts about the session for status and the switch node (TLS version, certificate …). */

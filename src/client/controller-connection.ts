@@ -12,8 +12,8 @@ import { parsePort, type ControllerAddress } from "./alternative-address.js";
 import { ConnectionManager, type ConnectionStatus, type SystemTagValues } from "./connection-manager.js";
 import { ControllerSession, type ChannelOpener } from "./controller-session.js";
 import type { ReadOutcome, SessionInfo, WriteEntry, WriteOutcome } from "./results.js";
-import type { SymbolNode } from "./symbols.js";
-import { parseTagName, SYSTEM_TAG_NAMES, type SystemTagName } from "./tag-name.js";
+import type { SymbolNode } from "../tags/symbols.js";
+import { parseTagName, SYSTEM_TAG_NAMES, type SystemTagName } from "../tags/tag-name.js";
 
 export interface ControllerConnectionConfig {
   /** Connection name; system tags are @<name>@<tag>. */

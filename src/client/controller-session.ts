@@ -15,7 +15,7 @@ import type { ControllerAddress } from "./alternative-address.js";
 import type { ManagedSession } from "./connection-manager.js";
 import type { ReadOutcome, SessionInfo, WriteEntry, WriteOutcome } from "./results.js";
 import { Session, type SessionChannel } from "./session.js";
-import { SymbolTable, type SymbolNode } from "./symbols.js";
+import { SymbolTable, type SymbolNode } from "../tags/symbols.js";
 import { TagIO } from "./tag-io.js";
 
 /** What the transport hands over after the handshake and the certificate check. */

@@ -19,8 +19,8 @@ import { decodeSystemEvent, isFatalSystemEvent, systemEventReturnValue } from ".
 import { numberOf, bytesOf, pv, type PValue } from "../protocol/pvalue.js";
 import { encodeLegitimationPayload } from "../protocol/messages/legitimation.js";
 import { RequestMultiplexer, type PduChannel } from "./request-mux.js";
-import { parseControllerIdentity, type ControllerIdentity } from "./firmware.js";
-import { encryptLegitimation, legacyLegitimationResponse, legitimationKey, sha1, CHALLENGE_LENGTH } from "./legitimation.js";
+import { parseControllerIdentity, type ControllerIdentity } from "../protocol/firmware.js";
+import { encryptLegitimation, legacyLegitimationResponse, legitimationKey, sha1, CHALLENGE_LENGTH } from "../protocol/legitimation.js";
 
 /** What a session needs from the secure channel below it. */
 export interface SessionChannel extends PduChannel {

@@ -11,11 +11,11 @@ import type { ItemAddress } from "../protocol/address.js";
 import type { PValue } from "../protocol/pvalue.js";
 import { decodeValue, encodeValue, flattenArray, isSingleValueType, nestArray } from "../values/value-map.js";
 import { elementCount, formatPlcType, type ArrayType, type PlcType } from "../values/plc-type.js";
-import { formatValue } from "./plc-time.js";
-import { absoluteAddress, decodeAbsolute, encodeAbsolute } from "./absolute.js";
-import { formatTag, parseTagName, type AbsoluteTag, type TagAddress } from "./tag-name.js";
+import { formatValue } from "../values/plc-time.js";
+import { absoluteAddress, decodeAbsolute, encodeAbsolute } from "../tags/absolute.js";
+import { formatTag, parseTagName, type AbsoluteTag, type TagAddress } from "../tags/tag-name.js";
 import type { ReadOutcome, WriteEntry, WriteOutcome } from "./results.js";
-import type { SymbolTable, ResolvedTag } from "./symbols.js";
+import type { SymbolTable, ResolvedTag } from "../tags/symbols.js";
 
 /** The services tag access needs (a Session provides them). */
 export interface ItemService {

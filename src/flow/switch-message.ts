@@ -8,7 +8,7 @@
  * Out: the three tags, the state, the address, TLS and the certificate.
  */
 import { ValueError } from "../errors.js";
-import { SYSTEM_TAG_NAMES, parseTagName, type SystemTagName } from "../client/tag-name.js";
+import { SYSTEM_TAG_NAMES, parseTagName, type SystemTagName } from "../tags/tag-name.js";
 import type { ConnectionStatus } from "../client/connection-manager.js";
 import type { SessionInfo } from "../client/results.js";
 

@@ -12,8 +12,8 @@ import { makeObject } from "../protocol/pobject.js";
 import { ValueError } from "../errors.js";
 import { decodeValue, encodeValue } from "../values/value-map.js";
 import type { PlcType } from "../values/plc-type.js";
-import { decodeAbsolute, encodeAbsolute } from "../client/absolute.js";
-import type { AbsoluteTag, AbsoluteType } from "../client/tag-name.js";
+import { decodeAbsolute, encodeAbsolute } from "../tags/absolute.js";
+import type { AbsoluteTag, AbsoluteType } from "../tags/tag-name.js";
 import { ItemCode, type SimDataBlock, type SimMember, type TagTable } from "./tag-table.js";
 
 export type RunState = "RUN" | "STOP";

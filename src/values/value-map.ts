@@ -24,7 +24,7 @@ import {
   ldtToDate,
   msToS5Time,
   s5TimeToMs,
-} from "../client/plc-time.js";
+} from "./plc-time.js";
 import { elementCount, formatPlcType, type ArrayType, type ElementaryTypeName, type PlcType, type StringType } from "./plc-type.js";
 
 /** Packed-struct id of a DTL: 0x02000000 + softdatatype 67 (§9.3). */

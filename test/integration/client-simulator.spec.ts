@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { S7Error } from "../../src/errors.js";
 import { ControllerSession, type ControllerSessionOptions } from "../../src/client/controller-session.js";
 import { openVerifiedChannel } from "../../src/client/connect.js";
-import { PlcDate } from "../../src/client/plc-time.js";
+import { PlcDate } from "../../src/values/plc-time.js";
 import { Simulator } from "../../src/simulator/simulator.js";
 import { defaultSimulatorConfig, type SimulatorConfig } from "../../src/simulator/config.js";
 import { PinnedVerifier } from "../support/pinned-verifier.js";
