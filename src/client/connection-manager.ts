@@ -289,7 +289,7 @@ export class ConnectionManager<R, W, RR, WR, I> extends EventEmitter {
     this.attempt = undefined;
     this.session = session;
     this.backoff.reset();
-    delete this.lastError;
+    this.lastError = undefined;
     this.setState("connected");
     session.onClosed((err) => this.onSessionLost(session, err));
     for (const w of this.takeWaiters()) w.resolve(session);

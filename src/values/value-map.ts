@@ -92,7 +92,7 @@ export interface ValueContext {
 }
 
 function fail(ctx: ValueContext, message: string): ValueError {
-  return new ValueError(`${ctx.label ?? ctx.tag}: ${message}`, { tag: ctx.tag, plc: ctx.plc });
+  return new ValueError(`${ctx.label ?? ctx.tag}: ${message}`, ctx.plc === undefined ? { tag: ctx.tag } : { tag: ctx.tag, plc: ctx.plc });
 }
 
 /** True when the type travels as one PValue (elementary, string, array of elementary). */
