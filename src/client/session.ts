@@ -9,7 +9,7 @@
 import { ConnectionError, PlcError, ProtocolError, S7Error, errorCodeName, isErrorReturnValue } from "../errors.js";
 import { FunctionCode, Ids } from "../protocol/constants.js";
 import { ProtocolVersion } from "../protocol/frame.js";
-import { decodePdu, encodeRequest, type RequestMessage, type ResponseMessage } from "../protocol/pdu.js";
+import { encodeRequest, type RequestMessage, type ResponseMessage } from "../protocol/pdu.js";
 import { makeSessionCreateObjectRequest, sessionInfoFromResponse, type SessionInfo as CreateInfo } from "../protocol/messages/createObject.js";
 import { makeSessionSetupRequest, type GetMultiVariablesResponse, type SetMultiVariablesResponse } from "../protocol/messages/multiVariables.js";
 import type { ExploreResponse, ExploreRequest } from "../protocol/messages/explore.js";
@@ -315,18 +315,17 @@ export class Session {
       },
       opts.timeoutMs,
     );
-    let decoded;
+    let answer: ResponseMessage;
     try {
-      decoded = decodePdu(response.pdu);
+      answer = response.body();
     } catch (err) {
       throw this.fatal(`undecodable ${service} answer: ${err instanceof Error ? err.message : String(err)}`);
     }
-    if (decoded.kind !== "response") throw this.fatal(`expected a response to ${service}`);
-    if (decoded.message.service === "Error") {
-      throw new PlcError(`${service} refused with an error answer`, decoded.message.body.returnValue, { plc: this.plc });
+    if (answer.service === "Error") {
+      throw new PlcError(`${service} refused with an error answer`, answer.body.returnValue, { plc: this.plc });
     }
-    if (decoded.message.service !== service) throw this.fatal(`${service} answered with ${decoded.message.service}`);
-    const body = decoded.message.body as BodyOf<S>;
+    if (answer.service !== service) throw this.fatal(`${service} answered with ${answer.service}`);
+    const body = answer.body as BodyOf<S>;
     if (integrityId !== undefined && opts.expectIntegrity !== false) {
       const got = (body as { integrityId?: number }).integrityId;
       const expected = (sentSequence + integrityId) >>> 0;
