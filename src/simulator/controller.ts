@@ -37,6 +37,8 @@ export interface ControllerStats {
   requestsByService: Record<string, number>;
   itemsRead: number;
   itemsWritten: number;
+  /** The most requests one session had outstanding at once (received, not yet answered). */
+  maxOutstandingPerSession: number;
 }
 
 const CLASSIC_LID = 3;
@@ -56,7 +58,7 @@ export class ControllerModel extends EventEmitter {
   readonly readMax: number;
   readonly writeMax: number;
   private state: RunState;
-  readonly stats: ControllerStats = { connectionsOpen: 0, connectionsTotal: 0, requests: 0, requestsByService: {}, itemsRead: 0, itemsWritten: 0 };
+  readonly stats: ControllerStats = { connectionsOpen: 0, connectionsTotal: 0, requests: 0, requestsByService: {}, itemsRead: 0, itemsWritten: 0, maxOutstandingPerSession: 0 };
   /** Process image of inputs, outputs and markers for absolute access. */
   private readonly areas = new Map<number, Buffer>([
     [Ids.AreaInputs, Buffer.alloc(AREA_SIZE)],

@@ -55,6 +55,8 @@ interface Connection {
   channel?: SecureChannel;
   session?: SimulatedSession;
   requests: number;
+  /** Requests received and not yet answered. */
+  outstanding: number;
   timers: Set<NodeJS.Timeout>;
 }
 
@@ -231,7 +233,7 @@ export class Simulator extends EventEmitter {
   }
 
   private accept(socket: net.Socket): void {
-    const conn: Connection = { socket, requests: 0, timers: new Set() };
+    const conn: Connection = { socket, requests: 0, outstanding: 0, timers: new Set() };
     this.connections.add(conn);
     this.model.stats.connectionsTotal++;
     socket.on("error", () => undefined);
@@ -286,6 +288,8 @@ export class Simulator extends EventEmitter {
   private onPdu(conn: Connection, version: number, pdu: Buffer): void {
     const channel = conn.channel!;
     conn.requests++;
+    conn.outstanding++;
+    this.model.stats.maxOutstandingPerSession = Math.max(this.model.stats.maxOutstandingPerSession, conn.outstanding);
     if (this.faults.dropAfterRequests !== undefined && conn.requests > this.faults.dropAfterRequests) {
       conn.socket.resetAndDestroy();
       return;
@@ -299,9 +303,13 @@ export class Simulator extends EventEmitter {
       channel.destroy(err instanceof S7Error ? err : new ProtocolError(String(err), { plc: this.name }));
       return;
     }
-    if (answer === undefined) return;
+    if (answer === undefined) {
+      conn.outstanding--;
+      return;
+    }
     if (this.faults.wrongIntegrityId) answer = { ...answer, pdu: corruptIntegrityId(answer.pdu) };
     const send = (): void => {
+      conn.outstanding--;
       if (channel.isClosed) return;
       if (this.faults.slowLorisBytesPerSecond !== undefined) this.trickle(conn, Buffer.concat(encodeFrames(answer.version, answer.pdu, channel.maxFragmentData)));
       else channel.sendPdu(answer.version, answer.pdu);

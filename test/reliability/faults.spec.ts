@@ -11,7 +11,6 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { S7Error } from "../../src/errors.js";
 import { ControllerConnection, type ControllerConnectionConfig } from "../../src/client/controller-connection.js";
-import { openVerifiedChannel } from "../../src/client/connect.js";
 import type { ReadOutcome } from "../../src/client/results.js";
 import { openSecureChannel } from "../../src/transport/client-channel.js";
 import { Simulator } from "../../src/simulator/simulator.js";
@@ -37,7 +36,7 @@ function connection(sim: Simulator, port: number, extra: Partial<ControllerConne
       reconnectMaxMs: 400,
       ...extra,
     },
-    { verifier: new PinnedVerifier(sim.fingerprint256), openChannel: openVerifiedChannel },
+    { verifier: new PinnedVerifier(sim.fingerprint256) },
   );
 }
 

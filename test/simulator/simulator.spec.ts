@@ -8,7 +8,6 @@ import { decodePdu, encodeRequest } from "../../src/protocol/pdu.js";
 import { makeSessionCreateObjectRequest } from "../../src/protocol/messages/createObject.js";
 import { openSecureChannel } from "../../src/transport/client-channel.js";
 import { ControllerSession } from "../../src/client/controller-session.js";
-import { openVerifiedChannel } from "../../src/client/connect.js";
 import { Simulator } from "../../src/simulator/simulator.js";
 import { SimulatedSession } from "../../src/simulator/session.js";
 import { TagTable } from "../../src/simulator/tag-table.js";
@@ -21,7 +20,7 @@ import { PinnedVerifier } from "../support/pinned-verifier.js";
 async function session(sim: Simulator): Promise<ControllerSession> {
   return ControllerSession.open(
     { host: "127.0.0.1", port: sim.port, accessPoint: "" },
-    { plc: sim.name, verifier: new PinnedVerifier(sim.fingerprint256), openChannel: openVerifiedChannel, connectTimeoutMs: 5000, requestTimeoutMs: 3000 },
+    { plc: sim.name, verifier: new PinnedVerifier(sim.fingerprint256), connectTimeoutMs: 5000, requestTimeoutMs: 3000 },
     new AbortController().signal,
   );
 }
