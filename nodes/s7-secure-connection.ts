@@ -137,6 +137,8 @@ export = function register(RED: RedRuntime): void {
         trustStore.off("trusted", retry);
         trustStore.off("crl-changed", retry);
       });
+      // What a session tolerated (IntegrityId mismatch, negative ReturnValue): one line per session and kind.
+      connection.on("diagnostic", (line: string) => node.warn(line));
       connection.on("status", (status: ConnectionStatus) => {
         for (const warning of status.info?.verdict.warnings ?? []) {
           const key = `${status.info!.verdict.certificate.fingerprint256}:${warning.code}`;

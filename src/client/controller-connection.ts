@@ -9,7 +9,10 @@
  *   tag ForceConnectionState, reconnects with back-off, switches to the
  *   AlternativeAddress on request; at most one session or connection attempt
  *   exists at any moment;
- * - the system tags, answered here in reads and writes.
+ * - the system tags, answered here in reads and writes;
+ * - diagnostics: what the sessions tolerated (IntegrityId mismatches,
+ *   negative ReturnValues decided per item), counted in `diagnostics` and
+ *   reported once per session as a "diagnostic" event with one line of text.
  *
  * The trust layer comes in as a verifier plus an optional store-change
  * subscription.
@@ -23,6 +26,7 @@ import { ControllerSession, type ConnectedSession, type SessionOpener } from "./
 import { OperationQueue } from "./operation-queue.js";
 import type { ReadOutcome, SessionInfo, WriteEntry, WriteOutcome } from "./results.js";
 import type { TagRequestStats } from "./tag-io.js";
+import type { SessionDiagnostics } from "./session.js";
 import type { SymbolNode } from "../tags/symbols.js";
 import { parseTagName, SYSTEM_TAG_NAMES, type SystemTagName } from "../tags/tag-name.js";
 
@@ -140,6 +144,7 @@ export class ControllerConnection extends EventEmitter {
   private readonly closeTimeoutMs: number;
   private readonly queue: OperationQueue;
   private readonly stats: TagRequestStats = { requests: 0, readRequests: 0, writeRequests: 0 };
+  private readonly counted: SessionDiagnostics = { negativeReturnValues: 0, integrityIdMismatches: 0 };
   private readonly verifier: CertificateVerifier;
   /** The certificates of the last refused attempt, to re-check them against the store without dialling. */
   private refusedPeer: { peer: PeerCertificates; target: VerificationTarget } | undefined;
@@ -178,6 +183,8 @@ export class ControllerConnection extends EventEmitter {
             connectTimeoutMs: config.connectTimeoutMs,
             requestTimeoutMs: config.requestTimeoutMs,
             stats: this.stats,
+            diagnostics: this.counted,
+            log: (message) => this.emit("diagnostic", message),
             ...(config.password ? { password: config.password } : {}),
             ...(config.username ? { username: config.username } : {}),
             ...(deps.onTrustChange ? { onTrustChange: deps.onTrustChange } : {}),
@@ -225,6 +232,11 @@ export class ControllerConnection extends EventEmitter {
   /** Tag requests sent so far (for tests and benchmarks). */
   get requestStats(): TagRequestStats {
     return { ...this.stats };
+  }
+
+  /** What the sessions of this connection tolerated so far. */
+  get diagnostics(): SessionDiagnostics {
+    return { ...this.counted };
   }
 
   /** Reads tags; system tags of this connection are answered here and never reach the controller. */

@@ -14,7 +14,7 @@ import type { CertificateVerifier, PeerCertificates, TrustVerdict } from "../tra
 import { openSecureChannel } from "../transport/client-channel.js";
 import type { ControllerAddress } from "./alternative-address.js";
 import type { ReadOutcome, SessionInfo, WriteEntry, WriteOutcome } from "./results.js";
-import { Session, type SessionChannel } from "./session.js";
+import { Session, type SessionChannel, type SessionDiagnostics } from "./session.js";
 import { SymbolTable, type SymbolNode } from "../tags/symbols.js";
 import { TagIO, type TagRequestStats } from "./tag-io.js";
 
@@ -54,6 +54,10 @@ export interface ControllerSessionOptions {
   onTrustChange?: (listener: () => void) => () => void;
   /** Counts the tag requests (the connection passes one across its sessions). */
   stats?: TagRequestStats;
+  /** Counts what the session tolerated (IntegrityId mismatches, negative ReturnValues). */
+  diagnostics?: SessionDiagnostics;
+  /** Receives one line per tolerated oddity, once per session and kind. */
+  log?: (message: string) => void;
 }
 
 /** Codes of a re-check refusal that must not end a running session. */
@@ -104,6 +108,8 @@ export class ControllerSession implements ConnectedSession {
         requestTimeoutMs: options.requestTimeoutMs,
         ...(options.password === undefined ? {} : { password: options.password }),
         ...(options.username === undefined ? {} : { username: options.username }),
+        ...(options.diagnostics === undefined ? {} : { diagnostics: options.diagnostics }),
+        ...(options.log === undefined ? {} : { log: options.log }),
       });
       return new ControllerSession(session, channel, endpoint, options);
     } finally {

@@ -13,6 +13,7 @@ import { Ids } from "../protocol/constants.js";
 import { encodeFrames, encodeSystemEvent as frameSystemEvent } from "../protocol/frame.js";
 import { encodeSystemEvent } from "../protocol/messages/systemEvent.js";
 import { pv } from "../protocol/pvalue.js";
+import { decodePdu, encodePdu } from "../protocol/pdu.js";
 import { acceptSecureChannel } from "../transport/server-channel.js";
 import type { SecureChannel } from "../transport/secure-channel.js";
 import { encodeValue } from "../values/value-map.js";
@@ -38,6 +39,12 @@ export interface FaultControls {
   refuseConnections: boolean;
   /** Answer with an IntegrityId off by one. */
   wrongIntegrityId: boolean;
+  /**
+   * A read or write with a failed item also carries that item's error as the
+   * request's ReturnValue ("also"), or only there, without the per-item lists
+   * ("only"), as firmware may answer; undefined = off.
+   */
+  returnValueOnItemError: "also" | "only" | undefined;
 }
 
 const DEFAULT_FAULTS: FaultControls = {
@@ -48,6 +55,7 @@ const DEFAULT_FAULTS: FaultControls = {
   slowLorisBytesPerSecond: undefined,
   refuseConnections: false,
   wrongIntegrityId: false,
+  returnValueOnItemError: undefined,
 };
 
 interface Connection {
@@ -308,6 +316,7 @@ export class Simulator extends EventEmitter {
       return;
     }
     if (this.faults.wrongIntegrityId) answer = { ...answer, pdu: corruptIntegrityId(answer.pdu) };
+    if (this.faults.returnValueOnItemError) answer = { ...answer, pdu: itemErrorAsReturnValue(answer.pdu, this.faults.returnValueOnItemError) };
     const send = (): void => {
       conn.outstanding--;
       if (channel.isClosed) return;
@@ -381,6 +390,22 @@ export class Simulator extends EventEmitter {
   }
 }
 
+
+/** The same item answer with its first item error as the request's ReturnValue (see FaultControls). */
+function itemErrorAsReturnValue(pdu: Buffer, mode: "also" | "only"): Buffer {
+  const decoded = decodePdu(pdu);
+  if (decoded.kind !== "response") return pdu;
+  const m = decoded.message;
+  if (m.service !== "GetMultiVariables" && m.service !== "SetMultiVariables") return pdu;
+  const first = m.body.errors[0];
+  if (first === undefined) return pdu;
+  m.body.returnValue = first.returnValue;
+  if (mode === "only") {
+    m.body.errors = [];
+    if (m.service === "GetMultiVariables") m.body.values = [];
+  }
+  return encodePdu(decoded);
+}
 
 /** The same answer with its IntegrityId (the VLQ before the 4-byte fill) increased by one. */
 function corruptIntegrityId(pdu: Buffer): Buffer {
