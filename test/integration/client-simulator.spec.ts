@@ -420,6 +420,19 @@ describe("one connection, one queue, one request on the wire per session (simula
     }
   });
 
+  it("fails reads at once with ERR_S7_NO_TLS from a controller without Secure Communication, not after the connect wait", async () => {
+    const plain = await Simulator.start({ ...fiveBlockConfig(), secureCommunication: false });
+    const p = connection(plain, undefined, { connectTimeoutMs: 600_000, reconnectMinMs: 600_000, reconnectMaxMs: 600_000 });
+    try {
+      p.start();
+      for (let i = 0; i < 3; i++) await assert.rejects(p.read(["Line.Setpoint"]), (e: unknown) => e instanceof S7Error && e.code === "ERR_S7_NO_TLS");
+      assert.equal(plain.stats.connectionsTotal, 1, "failing at once does not dial again");
+    } finally {
+      await p.close();
+      await plain.stop();
+    }
+  });
+
   it("fails reads and writes at once with ERR_S7_UNTRUSTED while the certificate is untrusted, and serves them right after it is trusted", async () => {
     let trusted = false;
     const pinned = new PinnedVerifier(sim.fingerprint256);
