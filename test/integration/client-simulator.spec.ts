@@ -12,6 +12,7 @@ import { PlcDate } from "../../src/values/plc-time.js";
 import { Simulator } from "../../src/simulator/simulator.js";
 import { defaultSimulatorConfig, type SimulatorConfig } from "../../src/simulator/config.js";
 import { PinnedVerifier } from "../support/pinned-verifier.js";
+import { testConnection } from "../support/connection.js";
 
 function options(sim: Simulator, extra: Partial<ControllerSessionOptions> = {}): ControllerSessionOptions {
   return {
@@ -276,23 +277,7 @@ function fiveBlockConfig(): SimulatorConfig {
 const TEN_TAGS = [1, 2, 3, 4, 5].flatMap((i) => [`Db${i}.A`, `Db${i}.B`]);
 
 function connection(sim: Simulator, verifier: CertificateVerifier = new PinnedVerifier(sim.fingerprint256), extra: Partial<ControllerConnectionConfig> = {}): ControllerConnection {
-  return new ControllerConnection(
-    {
-      name: "PLC1",
-      host: "127.0.0.1",
-      port: sim.port,
-      accessPoint: "",
-      forceConnectionState: 1,
-      useAlternativeAddress: 0,
-      alternativeAddress: "",
-      connectTimeoutMs: 5000,
-      requestTimeoutMs: 5000,
-      reconnectMinMs: 50,
-      reconnectMaxMs: 200,
-      ...extra,
-    },
-    { verifier },
-  );
+  return testConnection(sim.port, verifier, { connectTimeoutMs: 5000, requestTimeoutMs: 5000, reconnectMaxMs: 200, ...extra });
 }
 
 function requestsOf(sim: Simulator, service: string): number {

@@ -19,25 +19,22 @@ import { encodeTpkt } from "../../src/transport/tpkt.js";
 import { encodeDr } from "../../src/transport/cotp.js";
 import { FaultProxy } from "../support/fault-proxy.js";
 import { PinnedVerifier } from "../support/pinned-verifier.js";
+import { testConnection } from "../support/connection.js";
 
 function connection(sim: Simulator, port: number, extra: Partial<ControllerConnectionConfig> = {}): ControllerConnection {
-  return new ControllerConnection(
-    {
-      name: "PLC1",
-      host: "127.0.0.1",
-      port,
-      accessPoint: "",
-      forceConnectionState: 1,
-      useAlternativeAddress: 0,
-      alternativeAddress: "",
-      connectTimeoutMs: 3000,
-      requestTimeoutMs: 1000,
-      reconnectMinMs: 50,
-      reconnectMaxMs: 400,
-      ...extra,
-    },
-    { verifier: new PinnedVerifier(sim.fingerprint256) },
-  );
+  return testConnection(port, new PinnedVerifier(sim.fingerprint256), extra);
+}
+
+/** A started connection that has read once, with the diagnostic lines it reports. */
+async function connectedWithLog(sim: Simulator): Promise<{ c: ControllerConnection; logged: string[] }> {
+  const c = connection(sim, sim.port);
+  const logged: string[] = [];
+  c.on("diagnostic", (line: string) => logged.push(line));
+  c.start();
+  const first = await readOne(c);
+  if (!first.ok) await c.close();
+  assert.equal(first.ok, true);
+  return { c, logged };
 }
 
 /** One tag; a failed request (connection-level) becomes a failed outcome like a per-item error. */
@@ -284,12 +281,8 @@ describe("reliability: faults on the path and in the controller", function () {
   // Policy changed (RELIABILITY, IntegrityId line): TLS already protects the answer and the
   // hardware-validated drivers log or ignore a mismatch, so it no longer ends the connection.
   it("IntegrityId mismatch → logged once per session with both values, counted in the diagnostics; the session continues", async () => {
-    const c = connection(sim, sim.port);
-    const logged: string[] = [];
-    c.on("diagnostic", (line: string) => logged.push(line));
+    const { c, logged } = await connectedWithLog(sim);
     try {
-      c.start();
-      assert.equal((await readOne(c)).ok, true);
       const connections = sim.stats.connectionsTotal;
       sim.faults.wrongIntegrityId = true;
       for (let i = 0; i < 3; i++) assert.deepEqual(await c.read(["Line.Setpoint"]), [{ tag: "Line.Setpoint", ok: true, value: 1200 }]);
@@ -306,12 +299,8 @@ describe("reliability: faults on the path and in the controller", function () {
   });
 
   it("Negative ReturnValue next to per-item results → only the failing item fails; counted and logged once", async () => {
-    const c = connection(sim, sim.port);
-    const logged: string[] = [];
-    c.on("diagnostic", (line: string) => logged.push(line));
+    const { c, logged } = await connectedWithLog(sim);
     try {
-      c.start();
-      assert.equal((await readOne(c)).ok, true);
       sim.faults.returnValueOnItemError = "also";
       for (let i = 0; i < 2; i++) {
         const [good, bad, other] = await c.read(["Line.Setpoint", "DB99.DBW0:INT", "Line.Name"]);
