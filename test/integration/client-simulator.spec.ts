@@ -280,6 +280,14 @@ function connection(sim: Simulator, verifier: CertificateVerifier = new PinnedVe
   return testConnection(sim.port, verifier, { connectTimeoutMs: 5000, requestTimeoutMs: 5000, reconnectMaxMs: 200, ...extra });
 }
 
+async function until(what: string, check: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
 function requestsOf(sim: Simulator, service: string): number {
   return sim.stats.requestsByService[service] ?? 0;
 }
@@ -343,6 +351,22 @@ describe("one connection, one queue, one request on the wire per session (simula
     assert.match(refused[0]!.ok ? "" : refused[0]!.error.message, /not written, because Db3\.A/);
     assert.deepEqual(values(after), { "Db2.B": 42, "Db5.B": 51 }, "the read queued after the writes sees the first and not the refused one");
     assert.ok(sim.stats.requests >= 10, `${sim.stats.requests} requests`);
+    assert.equal(sim.stats.maxOutstandingPerSession, 1);
+  });
+
+  it("closing while a read is on the wire sends DeleteObject only after that read's answer", async () => {
+    sim.faults.responseDelayMs = 20;
+    c = connection(sim);
+    c.start();
+    await c.read(["Db1.A", "Db1.B"]); // connected and resolved
+    const gets = requestsOf(sim, "GetMultiVariables");
+    const reading = c.read(["Db1.A", "Db1.B"]);
+    // The simulator counts a request when it arrives; its answer follows 20 ms later.
+    await until("the read is on the wire", () => requestsOf(sim, "GetMultiVariables") === gets + 1);
+    await c.close();
+    c = undefined;
+    assert.deepEqual(values(await reading), { "Db1.A": 10, "Db1.B": 11 }, "the read on the wire got its answer");
+    assert.equal(requestsOf(sim, "DeleteObject"), 1);
     assert.equal(sim.stats.maxOutstandingPerSession, 1);
   });
 
