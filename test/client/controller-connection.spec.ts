@@ -3,9 +3,26 @@ import { ControllerConnection, TRANSITIONS, type ConnectionStatus, type Controll
 import type { ConnectedSession } from "../../src/client/controller-session.js";
 import type { ControllerAddress } from "../../src/client/alternative-address.js";
 import type { ReadOutcome, SessionInfo, WriteEntry, WriteOutcome } from "../../src/client/results.js";
-import type { CertificateVerifier } from "../../src/transport/verifier.js";
+import type { CertificateVerifier, TrustVerdict } from "../../src/transport/verifier.js";
 import { parseControllerIdentity } from "../../src/protocol/firmware.js";
 import { ConnectionError, S7Error, ConfigError, ValueError } from "../../src/errors.js";
+
+const FAKE_VERDICT: TrustVerdict = {
+  certificate: {
+    subject: "CN=PLC1",
+    issuer: "CN=PLC1",
+    fingerprint256: "00".repeat(32),
+    serialNumber: "01",
+    validFrom: new Date(0),
+    validTo: new Date(0),
+    selfSigned: true,
+    ipAddresses: ["127.0.0.1"],
+    dnsNames: [],
+  },
+  trustedBy: "store",
+  revocationChecked: false,
+  warnings: [],
+};
 
 /** A session that answers reads with "<host>:<port>:<tag>" and can be lost on demand. */
 class FakeSession implements ConnectedSession {
@@ -13,7 +30,7 @@ class FakeSession implements ConnectedSession {
   closed = false;
   private lost: ((err: S7Error) => void) | undefined;
   constructor(readonly endpoint: ControllerAddress) {
-    this.info = { tlsVersion: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384", verdict: undefined as never, identity: parseControllerIdentity(""), protectionLevel: 1, limits: { readMax: 3, writeMax: 3 } };
+    this.info = { tlsVersion: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384", verdict: FAKE_VERDICT, identity: parseControllerIdentity(""), protectionLevel: 1, limits: { readMax: 3, writeMax: 3 } };
   }
   async read(tags: string[]): Promise<ReadOutcome[]> {
     if (this.closed) throw new ConnectionError("ERR_S7_CONNECTION_CLOSED", "closed");
@@ -60,7 +77,8 @@ class FakeFactory {
   };
 }
 
-const NO_VERIFIER = {} as CertificateVerifier;
+/** The fake sessions never dial, so nothing is verified. */
+const NO_VERIFIER: CertificateVerifier = { verify: () => Promise.reject(new Error("not used: the fake sessions do not dial")) };
 
 function manager(factory: FakeFactory, extra: Partial<ControllerConnectionConfig> = {}): ControllerConnection {
   return new ControllerConnection(
