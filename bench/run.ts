@@ -12,7 +12,6 @@ import * as net from "node:net";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { ControllerSession } from "../src/client/controller-session.js";
 import { ControllerConnection } from "../src/client/controller-connection.js";
-import { openVerifiedChannel } from "../src/client/connect.js";
 import { openSecureChannel } from "../src/transport/client-channel.js";
 import { acceptSecureChannel } from "../src/transport/server-channel.js";
 import type { SecureChannel } from "../src/transport/secure-channel.js";
@@ -40,7 +39,7 @@ function benchConfig(name: string, members: number, readMax = 20): SimulatorConf
 async function open(sim: Simulator, verifier: ReturnType<typeof trustingVerifier>["verifier"]): Promise<ControllerSession> {
   return ControllerSession.open(
     { host: "127.0.0.1", port: sim.port, accessPoint: "" },
-    { plc: sim.name, verifier, openChannel: openVerifiedChannel, connectTimeoutMs: 10_000, requestTimeoutMs: 10_000 },
+    { plc: sim.name, verifier, connectTimeoutMs: 10_000, requestTimeoutMs: 10_000 },
     new AbortController().signal,
   );
 }
@@ -157,7 +156,7 @@ async function main(): Promise<void> {
   // --- 3. coalescing -----------------------------------------------------------------------
   const conn = new ControllerConnection(
     { name: "BENCH", host: "127.0.0.1", port: sim.port, accessPoint: "", forceConnectionState: 1, useAlternativeAddress: 0, alternativeAddress: "", connectTimeoutMs: 10_000, requestTimeoutMs: 10_000, reconnectMinMs: 1000, reconnectMaxMs: 5000 },
-    { verifier: trust.verifier, openChannel: openVerifiedChannel },
+    { verifier: trust.verifier },
   );
   conn.start();
   const tags100 = Array.from({ length: 100 }, (_, i) => `Bench.T${i}`);

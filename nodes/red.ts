@@ -3,8 +3,7 @@
  * the published typings do not build with this compiler. Only glue lives in
  * nodes/; behaviour lives in src/.
  */
-import type { ConnectionStatus } from "../src/client/connection-manager.js";
-import type { SessionInfo } from "../src/client/results.js";
+import type { ConnectionStatus } from "../src/client/controller-connection.js";
 import * as path from "node:path";
 import { connectionNodeStatus } from "../src/flow/status.js";
 
@@ -62,7 +61,7 @@ export interface RedRuntime {
 }
 
 /** Shows a connection state on a node (keys from the "s7-secure-connection.status" block of every catalogue). */
-export function showConnectionStatus(RED: RedRuntime, node: RedNode, status: ConnectionStatus<SessionInfo>): void {
+export function showConnectionStatus(RED: RedRuntime, node: RedNode, status: ConnectionStatus): void {
   const s = connectionNodeStatus(status);
   if (s.key === undefined) {
     node.status({});
@@ -85,7 +84,7 @@ export interface ConnectionConfigNode {
   readonly connection: import("../src/client/controller-connection.js").ControllerConnection | undefined;
   /** Why the connection could not be created (bad configuration), if so. */
   readonly configError: Error | undefined;
-  register(user: RedNode, onStatus: (status: ConnectionStatus<SessionInfo>) => void): void;
+  register(user: RedNode, onStatus: (status: ConnectionStatus) => void): void;
   deregister(user: RedNode): void;
 }
 

@@ -8,10 +8,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ConfigError, S7Error } from "../src/errors.js";
-import type { ConnectionStatus } from "../src/client/connection-manager.js";
+import type { ConnectionStatus } from "../src/client/controller-connection.js";
 import { ControllerConnection } from "../src/client/controller-connection.js";
-import { openVerifiedChannel } from "../src/client/connect.js";
-import type { SessionInfo } from "../src/client/results.js";
 import { acquireStore, releaseStore } from "../src/trust/registry.js";
 import type { CertificateStore } from "../src/trust/store.js";
 import { certificateView } from "../src/trust/certificate-info.js";
@@ -72,7 +70,7 @@ export = function register(RED: RedRuntime): void {
   function S7SecureConnectionNode(this: ConnectionNode, config: ConnectionConfig): void {
     RED.nodes.createNode(this, config);
     const node = this;
-    const users = new Map<RedNode, (status: ConnectionStatus<SessionInfo>) => void>();
+    const users = new Map<RedNode, (status: ConnectionStatus) => void>();
     const name = (config.name ?? "").trim() || `${config.host ?? ""}:${String(config.port ?? 102)}`;
     let connection: ControllerConnection | undefined;
     let configError: Error | undefined;
@@ -123,7 +121,6 @@ export = function register(RED: RedRuntime): void {
         },
         {
           verifier,
-          openChannel: openVerifiedChannel,
           onTrustChange: (listener) => {
             trustStore.on("changed", listener);
             return () => trustStore.off("changed", listener);
@@ -142,7 +139,9 @@ export = function register(RED: RedRuntime): void {
         trustStore.off("crl-changed", retry);
         trustStore.off("warning", storeWarning);
       });
-      connection.on("status", (status: ConnectionStatus<SessionInfo>) => {
+      // What a session tolerated (IntegrityId mismatch, negative ReturnValue): one line per session and kind.
+      connection.on("diagnostic", (line: string) => node.warn(line));
+      connection.on("status", (status: ConnectionStatus) => {
         for (const warning of status.info?.verdict.warnings ?? []) {
           const key = `${status.info!.verdict.certificate.fingerprint256}:${warning.code}`;
           if (!warned.has(key)) {

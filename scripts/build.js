@@ -45,6 +45,9 @@ if (ifNeeded && fs.existsSync(stamp)) {
   if (built >= newest) process.exit(0);
 }
 
+// Compiled files of sources that were moved or removed would otherwise stay in dist/ and run as tests.
+for (const dir of ["src", "nodes", "test", "scripts", "bench"]) fs.rmSync(path.join(dist, dir), { recursive: true, force: true });
+
 const tsc = path.join(path.dirname(require.resolve("typescript/package.json", { paths: [root] })), "bin", "tsc");
 const result = spawnSync(process.execPath, [tsc, "-p", path.join(root, "tsconfig.json")], {
   stdio: "inherit",

@@ -9,10 +9,10 @@ import * as path from "node:path";
 import * as fs from "node:fs";
 import { S7Error } from "../src/errors.js";
 import { encodeFrames } from "../src/protocol/frame.js";
-import { DECODERS, type Decoder } from "../test/support/decoders.js";
-import { readS7Messages } from "../test/support/pcap.js";
-import { seededRandom, type SeededRandom } from "../test/support/random.js";
-import { FIXTURES_DIR, readFixtureJson } from "../test/support/fixtures.js";
+import { DECODERS, type Decoder } from "./support/decoders.js";
+import { readS7Messages } from "./support/pcap.js";
+import { seededRandom, type SeededRandom } from "./support/random.js";
+import { FIXTURES_DIR, readFixtureJson } from "./support/fixtures.js";
 import { fromHex } from "../src/protocol/bytes.js";
 
 function option(name: string, fallback: number): number {

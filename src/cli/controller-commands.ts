@@ -2,9 +2,8 @@
 import * as path from "node:path";
 import { ConfigError, S7Error } from "../errors.js";
 import { ControllerSession } from "../client/controller-session.js";
-import { openVerifiedChannel } from "../client/connect.js";
-import { formatValue } from "../client/plc-time.js";
-import type { SymbolNode } from "../client/symbols.js";
+import { formatValue } from "../values/plc-time.js";
+import type { SymbolNode } from "../tags/symbols.js";
 import { COMMON_OPTIONS, parseCommandArgs, printResult, type CliIO } from "./io.js";
 import { controllerTarget, TRUST_OPTIONS, type ControllerTarget } from "./connection-options.js";
 
@@ -14,7 +13,6 @@ async function open(target: ControllerTarget, io: CliIO): Promise<ControllerSess
     {
       plc: target.host,
       verifier: target.verifier,
-      openChannel: openVerifiedChannel,
       connectTimeoutMs: target.timeoutMs,
       requestTimeoutMs: target.timeoutMs,
       ...(target.password === undefined ? {} : { password: target.password }),

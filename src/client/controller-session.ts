@@ -1,8 +1,8 @@
 /**
- * A connected controller as the connection manager uses it: secure channel
- * + S7CommPlus session + symbol table + tag access, behind the
- * ManagedSession interface (batches of tag reads and writes, limits, facts
- * for the status, close).
+ * One connected period of a controller, as the connection runs its
+ * operations on it: secure channel + S7CommPlus session + symbol table + tag
+ * access (batches of tag reads and writes, browse, facts for the status,
+ * close). A reconnect makes a new one.
  *
  * While connected, trust changes (a certificate untrusted or revoked in the
  * store) re-check the controller's certificate; a refusal for any reason but
@@ -11,12 +11,12 @@
  */
 import { ConnectionError, S7Error } from "../errors.js";
 import type { CertificateVerifier, PeerCertificates, TrustVerdict } from "../transport/verifier.js";
+import { openSecureChannel } from "../transport/client-channel.js";
 import type { ControllerAddress } from "./alternative-address.js";
-import type { ManagedSession } from "./connection-manager.js";
 import type { ReadOutcome, SessionInfo, WriteEntry, WriteOutcome } from "./results.js";
-import { Session, type SessionChannel } from "./session.js";
-import { SymbolTable, type SymbolNode } from "./symbols.js";
-import { TagIO } from "./tag-io.js";
+import { Session, type SessionChannel, type SessionDiagnostics } from "./session.js";
+import { SymbolTable, type SymbolNode } from "../tags/symbols.js";
+import { TagIO, type TagRequestStats } from "./tag-io.js";
 
 /** What the transport hands over after the handshake and the certificate check. */
 export interface VerifiedChannel extends SessionChannel {
@@ -26,36 +26,44 @@ export interface VerifiedChannel extends SessionChannel {
   readonly peerCertificates: PeerCertificates;
 }
 
-export interface ChannelRequest {
-  host: string;
-  port: number;
-  /** Local interface name or source address; "" = default route. */
-  accessPoint: string;
-  plc: string;
-  verifier: CertificateVerifier;
-  connectTimeoutMs: number;
-  signal: AbortSignal;
+/** What a connection needs of its session (a test may stand in a fake one). */
+export interface ConnectedSession {
+  /** Facts about the session for status and the switch node (TLS version, certificate …). */
+  readonly info: SessionInfo;
+  read(tags: string[]): Promise<ReadOutcome[]>;
+  write(entries: WriteEntry[]): Promise<WriteOutcome[]>;
+  browse(): Promise<SymbolNode[]>;
+  /** Ends the session politely (DeleteObject, then close). Resolves when the socket is gone. */
+  close(): Promise<void>;
+  /** Registers the listener called once when the session ends by itself (not through close()). */
+  onClosed(listener: (err: S7Error) => void): void;
 }
 
-export type ChannelOpener = (request: ChannelRequest) => Promise<VerifiedChannel>;
+/** Opens a session to one endpoint; `signal` aborts the attempt. */
+export type SessionOpener = (endpoint: ControllerAddress, signal: AbortSignal) => Promise<ConnectedSession>;
 
 export interface ControllerSessionOptions {
   /** Connection name, used in every message. */
   plc: string;
   verifier: CertificateVerifier;
-  openChannel: ChannelOpener;
   connectTimeoutMs: number;
   requestTimeoutMs: number;
   password?: string;
   username?: string;
   /** Subscribes to trust-store changes; returns the unsubscribe function. */
   onTrustChange?: (listener: () => void) => () => void;
+  /** Counts the tag requests (the connection passes one across its sessions). */
+  stats?: TagRequestStats;
+  /** Counts what the session tolerated (IntegrityId mismatches, negative ReturnValues). */
+  diagnostics?: SessionDiagnostics;
+  /** Receives one line per tolerated oddity, once per session and kind. */
+  log?: (message: string) => void;
 }
 
 /** Codes of a re-check refusal that must not end a running session. */
 const KEEP_RUNNING_CODES: ReadonlySet<string> = new Set(["ERR_S7_EXPIRED", "ERR_S7_NOT_YET_VALID"]);
 
-export class ControllerSession implements ManagedSession<string, WriteEntry, ReadOutcome, WriteOutcome, SessionInfo> {
+export class ControllerSession implements ConnectedSession {
   readonly info: SessionInfo;
   private readonly tags: TagIO;
   private readonly symbols: SymbolTable;
@@ -68,7 +76,7 @@ export class ControllerSession implements ManagedSession<string, WriteEntry, Rea
     private readonly options: ControllerSessionOptions,
   ) {
     this.symbols = new SymbolTable(session);
-    this.tags = new TagIO(session, this.symbols);
+    this.tags = new TagIO(session, this.symbols, options.stats);
     this.info = {
       tlsVersion: channel.tlsVersion,
       cipher: channel.cipher,
@@ -83,7 +91,7 @@ export class ControllerSession implements ManagedSession<string, WriteEntry, Rea
 
   /** Opens channel and session to one endpoint; `signal` aborts the attempt. */
   static async open(endpoint: ControllerAddress, options: ControllerSessionOptions, signal: AbortSignal): Promise<ControllerSession> {
-    const channel = await options.openChannel({
+    const channel: VerifiedChannel = await openSecureChannel({
       host: endpoint.host,
       port: endpoint.port,
       accessPoint: endpoint.accessPoint,
@@ -100,6 +108,8 @@ export class ControllerSession implements ManagedSession<string, WriteEntry, Rea
         requestTimeoutMs: options.requestTimeoutMs,
         ...(options.password === undefined ? {} : { password: options.password }),
         ...(options.username === undefined ? {} : { username: options.username }),
+        ...(options.diagnostics === undefined ? {} : { diagnostics: options.diagnostics }),
+        ...(options.log === undefined ? {} : { log: options.log }),
       });
       return new ControllerSession(session, channel, endpoint, options);
     } finally {
@@ -117,11 +127,6 @@ export class ControllerSession implements ManagedSession<string, WriteEntry, Rea
 
   write(entries: WriteEntry[]): Promise<WriteOutcome[]> {
     return this.tags.write(entries);
-  }
-
-  /** The entries that cannot be written (bad name or value), checked without writing. */
-  check(entries: WriteEntry[]): Promise<WriteOutcome[]> {
-    return this.tags.check(entries);
   }
 
   browse(): Promise<SymbolNode[]> {

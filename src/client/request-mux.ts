@@ -1,19 +1,26 @@
 /**
- * Matches S7CommPlus responses to requests on one secure channel.
+ * The one gate every request of a session goes through: exactly one request
+ * is on the wire at a time. Controllers do not take pipelined requests, and
+ * the fragments of a large answer carry no sequence number to tell two
+ * answers apart, so a request waits here (FIFO) until the previous one has
+ * been answered or has failed.
  *
  * - One sequence counter per connection; after 65535 comes 1 (0 is skipped,
- *   S7COMMPLUS-TLS §7.1).
+ *   S7COMMPLUS-TLS §7.1). The number is taken when the request is sent.
  * - Two IntegrityId counters ("read" and "write" functions, §7.3), first value 1.
- * - A response is delivered only to the request with its sequence number and
- *   function code; anything else is a protocol error that ends the connection
- *   (a value must never reach the wrong request).
- * - Every request has a deadline. When it passes the request fails with
- *   ERR_S7_TIMEOUT and the connection is ended: a controller that does not
- *   answer in time is treated as unreachable (black-holed path, slow-loris),
- *   and a late answer can never be matched to a newer request.
- * - When the connection ends, every pending request fails with a typed error.
+ * - An answer is delivered only to the request on the wire, matched by
+ *   sequence number and function code; anything else is a protocol error
+ *   that ends the connection (a value must never reach the wrong request).
+ * - The request on the wire has a deadline. When it passes the request fails
+ *   with ERR_S7_TIMEOUT and the connection is ended: a controller that does
+ *   not answer in time is treated as unreachable (black-holed path,
+ *   slow-loris), and a late answer can never be matched to a newer request.
+ * - When the connection ends, the request on the wire and every waiting one
+ *   fail with a typed error.
  */
 import { ProtocolError, S7Error, TimeoutError, ConnectionError } from "../errors.js";
+import { Opcode } from "../protocol/constants.js";
+import { readResponse, type ResponseHeader, type ResponseMessage } from "../protocol/pdu.js";
 
 /** What the multiplexer needs from a secure channel (the transport's SecureChannel satisfies it). */
 export interface PduChannel {
@@ -28,11 +35,23 @@ export interface ResponsePdu {
   version: number;
   functionCode: number;
   sequence: number;
-  /** The whole response PDU (opcode … end), for the message decoders. */
+  /** The whole response PDU (opcode … end). */
   pdu: Buffer;
+  /** Decodes the body; the header was read once, by the multiplexer. */
+  body(): ResponseMessage;
 }
 
-interface Pending {
+interface Waiting {
+  version: number;
+  functionCode: number;
+  build: (sequence: number) => Buffer;
+  timeoutMs: number;
+  resolve(response: ResponsePdu): void;
+  reject(err: S7Error): void;
+}
+
+interface OnWire {
+  sequence: number;
   functionCode: number;
   resolve(response: ResponsePdu): void;
   reject(err: S7Error): void;
@@ -48,21 +67,25 @@ export interface RequestMuxOptions {
   firstSequence?: number;
 }
 
-const OPCODE_RESPONSE = 0x32;
-const OPCODE_NOTIFICATION = 0x33;
-/** Old S7-1200 firmware answers a 0x74-flagged SetVariable with opcode 02 (S7COMMPLUS-TLS §6.2). */
-const OPCODE_RESPONSE_OLD = 0x02;
 const FUNCTION_ERROR = 0x04b1;
-const RESPONSE_HEADER = 10;
+
+export interface MuxStats {
+  /** Requests sent since the session began. */
+  requests: number;
+  /** Requests that had to wait at the gate because another one was on the wire. */
+  waited: number;
+}
 
 export class RequestMultiplexer {
   private sequence: number;
   private readIntegrity = 0;
   private writeIntegrity = 0;
-  private readonly pending = new Map<number, Pending>();
+  private onWire: OnWire | undefined;
+  private readonly waiting: Waiting[] = [];
   private closedWith: S7Error | undefined;
   private readonly plc: string;
   private readonly requestTimeoutMs: number;
+  readonly stats: MuxStats = { requests: 0, waited: 0 };
   /** Notifications (opcode 33) go here; none are expected without subscriptions. */
   onNotification: ((pdu: Buffer) => void) | undefined;
   /** Called for non-fatal SystemEvents (for logging). */
@@ -83,8 +106,9 @@ export class RequestMultiplexer {
     return this.closedWith !== undefined;
   }
 
+  /** Requests not yet answered: the one on the wire and those waiting at the gate. */
   get pendingCount(): number {
-    return this.pending.size;
+    return (this.onWire ? 1 : 0) + this.waiting.length;
   }
 
   /** The next sequence number: 1 … 65535, then 1 again. */
@@ -104,67 +128,83 @@ export class RequestMultiplexer {
   }
 
   /**
-   * Sends one request and resolves with its response. `build` receives the
-   * sequence number and returns the request PDU.
+   * Sends one request once the wire is free and resolves with its answer.
+   * `build` receives the sequence number at sending time and returns the
+   * request PDU; the deadline starts when the request is sent.
    */
   request(version: number, functionCode: number, build: (sequence: number) => Buffer, timeoutMs = this.requestTimeoutMs): Promise<ResponsePdu> {
     if (this.closedWith) return Promise.reject(this.closedWith);
-    const sequence = this.nextSequence();
-    const pdu = build(sequence);
     return new Promise<ResponsePdu>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        if (!this.pending.delete(sequence)) return;
-        const err = new TimeoutError(`no answer within ${timeoutMs} ms (request ${sequence}, function 0x${functionCode.toString(16)})`, {
-          plc: this.plc,
-        });
-        reject(err);
-        this.channel.destroy(new TimeoutError(`controller did not answer within ${timeoutMs} ms; connection ended`, { plc: this.plc }));
-      }, timeoutMs);
-      this.pending.set(sequence, { functionCode, resolve, reject, timer });
-      try {
-        this.channel.sendPdu(version, pdu);
-      } catch (err) {
-        clearTimeout(timer);
-        this.pending.delete(sequence);
-        reject(err instanceof S7Error ? err : new ConnectionError("ERR_S7_CONNECTION_CLOSED", `sending failed: ${String(err)}`, { plc: this.plc }));
-      }
+      if (this.onWire !== undefined) this.stats.waited++;
+      this.waiting.push({ version, functionCode, build, timeoutMs, resolve, reject });
+      this.sendNext();
     });
   }
 
-  /** Fails every pending request (the connection is going away). */
+  /** Fails the request on the wire and every waiting one (the connection is going away). */
   failAll(err: S7Error): void {
-    for (const [sequence, p] of this.pending) {
-      clearTimeout(p.timer);
-      this.pending.delete(sequence);
-      p.reject(err);
+    const onWire = this.onWire;
+    this.onWire = undefined;
+    if (onWire) {
+      clearTimeout(onWire.timer);
+      onWire.reject(err);
+    }
+    for (const w of this.waiting.splice(0)) w.reject(err);
+  }
+
+  private sendNext(): void {
+    while (this.onWire === undefined && this.closedWith === undefined) {
+      const next = this.waiting.shift();
+      if (next === undefined) return;
+      const sequence = this.nextSequence();
+      const { functionCode, timeoutMs } = next;
+      try {
+        const pdu = next.build(sequence);
+        const timer = setTimeout(() => {
+          if (this.onWire?.sequence !== sequence) return;
+          this.onWire = undefined;
+          next.reject(new TimeoutError(`no answer within ${timeoutMs} ms (request ${sequence}, function 0x${functionCode.toString(16)})`, { plc: this.plc }));
+          this.channel.destroy(new TimeoutError(`controller did not answer within ${timeoutMs} ms; connection ended`, { plc: this.plc }));
+        }, timeoutMs);
+        this.onWire = { sequence, functionCode, resolve: next.resolve, reject: next.reject, timer };
+        this.stats.requests++;
+        this.channel.sendPdu(next.version, pdu);
+      } catch (err) {
+        if (this.onWire?.sequence === sequence) {
+          clearTimeout(this.onWire.timer);
+          this.onWire = undefined;
+        }
+        next.reject(err instanceof S7Error ? err : new ConnectionError("ERR_S7_CONNECTION_CLOSED", `sending failed: ${String(err)}`, { plc: this.plc }));
+      }
     }
   }
 
   private onPdu(version: number, pdu: Buffer): void {
     if (pdu.length === 0) return this.protocolError("empty PDU");
     const opcode = pdu[0]!;
-    if (opcode === OPCODE_NOTIFICATION) {
+    if (opcode === Opcode.Notification) {
       this.onNotification?.(pdu);
       return;
     }
-    if (opcode !== OPCODE_RESPONSE && opcode !== OPCODE_RESPONSE_OLD) {
-      return this.protocolError(`unexpected opcode 0x${opcode.toString(16).padStart(2, "0")} from the controller`);
+    let response: ReturnType<typeof readResponse>;
+    try {
+      response = readResponse(pdu);
+    } catch (err) {
+      return this.protocolError(opcode === Opcode.Response || opcode === Opcode.Response2 ? `undecodable response header: ${err instanceof Error ? err.message : String(err)}` : `unexpected opcode 0x${opcode.toString(16).padStart(2, "0")} from the controller`);
     }
-    if (pdu.length < RESPONSE_HEADER) return this.protocolError(`response of ${pdu.length} bytes is shorter than its header`);
-    const functionCode = pdu.readUInt16BE(3);
-    const sequence = pdu.readUInt16BE(7);
-    const pending = this.pending.get(sequence);
-    if (pending === undefined) {
+    const header: ResponseHeader = response.header;
+    const { functionCode, sequenceNumber: sequence } = header;
+    const onWire = this.onWire;
+    if (onWire === undefined || onWire.sequence !== sequence) {
       return this.protocolError(`response with sequence number ${sequence} matches no pending request`);
     }
-    if (functionCode !== pending.functionCode && functionCode !== FUNCTION_ERROR) {
-      return this.protocolError(
-        `response ${sequence} carries function 0x${functionCode.toString(16)}, the request had 0x${pending.functionCode.toString(16)}`,
-      );
+    if (functionCode !== onWire.functionCode && functionCode !== FUNCTION_ERROR) {
+      return this.protocolError(`response ${sequence} carries function 0x${functionCode.toString(16)}, the request had 0x${onWire.functionCode.toString(16)}`);
     }
-    clearTimeout(pending.timer);
-    this.pending.delete(sequence);
-    pending.resolve({ version, functionCode, sequence, pdu });
+    clearTimeout(onWire.timer);
+    this.onWire = undefined;
+    onWire.resolve({ version, functionCode, sequence, pdu, body: response.body });
+    this.sendNext();
   }
 
   private protocolError(message: string): void {
@@ -175,8 +215,6 @@ export class RequestMultiplexer {
 
   private onClose(err?: S7Error): void {
     this.closedWith = err ?? new ConnectionError("ERR_S7_CONNECTION_CLOSED", "connection closed", { plc: this.plc });
-    this.failAll(
-      err ?? new ConnectionError("ERR_S7_CONNECTION_CLOSED", "connection closed during response", { plc: this.plc }),
-    );
+    this.failAll(err ?? new ConnectionError("ERR_S7_CONNECTION_CLOSED", "connection closed during response", { plc: this.plc }));
   }
 }

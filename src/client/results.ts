@@ -1,7 +1,7 @@
 /** Per-tag outcomes of reads and writes, and the facts a session reports about itself. */
 import type { S7Error } from "../errors.js";
 import type { TrustVerdict } from "../transport/verifier.js";
-import type { ControllerIdentity } from "./firmware.js";
+import type { ControllerIdentity } from "../protocol/firmware.js";
 
 export type ReadOutcome = { tag: string; ok: true; value: unknown } | { tag: string; ok: false; error: S7Error };
 

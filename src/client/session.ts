@@ -6,10 +6,10 @@
  * module adds the session id, the IntegrityId counters and their check on the
  * answer.
  */
-import { ConnectionError, PlcError, ProtocolError, S7Error, errorCodeName, isErrorReturnValue } from "../errors.js";
+import { ConnectionError, PlcError, ProtocolError, S7Error, errorCodeName, isErrorReturnValue, returnValueCode } from "../errors.js";
 import { FunctionCode, Ids } from "../protocol/constants.js";
 import { ProtocolVersion } from "../protocol/frame.js";
-import { decodePdu, encodeRequest, type RequestMessage, type ResponseMessage } from "../protocol/pdu.js";
+import { encodeRequest, type RequestMessage, type ResponseMessage } from "../protocol/pdu.js";
 import { makeSessionCreateObjectRequest, sessionInfoFromResponse, type SessionInfo as CreateInfo } from "../protocol/messages/createObject.js";
 import { makeSessionSetupRequest, type GetMultiVariablesResponse, type SetMultiVariablesResponse } from "../protocol/messages/multiVariables.js";
 import type { ExploreResponse, ExploreRequest } from "../protocol/messages/explore.js";
@@ -19,8 +19,8 @@ import { decodeSystemEvent, isFatalSystemEvent, systemEventReturnValue } from ".
 import { numberOf, bytesOf, pv, type PValue } from "../protocol/pvalue.js";
 import { encodeLegitimationPayload } from "../protocol/messages/legitimation.js";
 import { RequestMultiplexer, type PduChannel } from "./request-mux.js";
-import { parseControllerIdentity, type ControllerIdentity } from "./firmware.js";
-import { encryptLegitimation, legacyLegitimationResponse, legitimationKey, sha1, CHALLENGE_LENGTH } from "./legitimation.js";
+import { parseControllerIdentity, type ControllerIdentity } from "../protocol/firmware.js";
+import { encryptLegitimation, legacyLegitimationResponse, legitimationKey, sha1, CHALLENGE_LENGTH } from "../protocol/legitimation.js";
 
 /** What a session needs from the secure channel below it. */
 export interface SessionChannel extends PduChannel {
@@ -40,6 +40,18 @@ export interface SessionOptions {
   username?: string;
   /** Sequence number of the first request (the transport used 1 for InitSsl). */
   firstSequence?: number;
+  /** Counts what the session tolerated (the connection passes one across its sessions). */
+  diagnostics?: SessionDiagnostics;
+  /** Receives one line per tolerated oddity, once per session and kind. */
+  log?: (message: string) => void;
+}
+
+/** What a session tolerates instead of failing, counted for the connection's diagnostics. */
+export interface SessionDiagnostics {
+  /** Item answers with a negative ReturnValue, decided by their per-item lists instead. */
+  negativeReturnValues: number;
+  /** Answers whose IntegrityId was missing or not the expected one. */
+  integrityIdMismatches: number;
 }
 
 /** Tags per request until the controller's limits are known (CS's default). */
@@ -69,12 +81,16 @@ export class Session {
   private closing: Promise<void> | undefined;
   private closedError: S7Error | undefined;
   private readonly closeListeners: ((err: S7Error) => void)[] = [];
+  private readonly diagnostics: SessionDiagnostics;
+  /** Kinds of oddity already logged in this session. */
+  private readonly logged = new Set<string>();
 
   private constructor(
     private readonly channel: SessionChannel,
     private readonly options: SessionOptions,
   ) {
     this.plc = options.plc;
+    this.diagnostics = options.diagnostics ?? { negativeReturnValues: 0, integrityIdMismatches: 0 };
     this.mux = new RequestMultiplexer(channel, {
       plc: options.plc,
       requestTimeoutMs: options.requestTimeoutMs,
@@ -201,23 +217,37 @@ export class Session {
   // -------------------------------------------------------------------------
   // Services
 
-  /** One GetMultiVariables request; values and item errors by 0-based item index. */
+  /**
+   * One GetMultiVariables request; values and item errors by 0-based item
+   * index. The per-item lists decide: a negative ReturnValue alone does not
+   * fail the items that have a value (some firmware reports one when a
+   * single item failed); items without value or error take the ReturnValue
+   * as their error.
+   */
   async getMultiVariables(addresses: ItemAddress[]): Promise<{ values: Map<number, PValue>; errors: Map<number, bigint> }> {
     const body: GetMultiVariablesResponse = await this.call(
       "GetMultiVariables",
       { service: "GetMultiVariables", body: { linkId: 0, addresses } },
       "read",
     );
-    if (isErrorReturnValue(body.returnValue)) throw new PlcError(`read of ${addresses.length} item(s) refused`, body.returnValue, { plc: this.plc });
     const values = new Map<number, PValue>();
     const errors = new Map<number, bigint>();
     for (const v of body.values) values.set(v.itemNumber - 1, v.value);
     for (const e of body.errors) errors.set(e.itemNumber - 1, e.returnValue);
+    if (isErrorReturnValue(body.returnValue)) {
+      this.noteReturnValue("read", body.returnValue, addresses.length, values.size);
+      for (let i = 0; i < addresses.length; i++) if (!values.has(i) && !errors.has(i)) errors.set(i, body.returnValue);
+    }
     this.checkItemNumbers(addresses.length, values, errors);
     return { values, errors };
   }
 
-  /** One SetMultiVariables request; item errors by 0-based item index (absent = written). */
+  /**
+   * One SetMultiVariables request; item errors by 0-based item index (absent
+   * = written). The per-item list decides; a negative ReturnValue with an
+   * empty list means the request was refused, so every item takes it as its
+   * error.
+   */
   async setMultiVariables(addresses: ItemAddress[], values: PValue[]): Promise<Map<number, bigint>> {
     const items: ItemValue[] = values.map((value, i) => ({ itemNumber: i + 1, value }));
     const body: SetMultiVariablesResponse = await this.call(
@@ -232,10 +262,9 @@ export class Session {
       }
       errors.set(e.itemNumber - 1, e.returnValue);
     }
-    // Some controllers report a non-zero ReturnValue although every item was written (§18 [D]):
-    // the per-item list decides; a refused request without item errors fails every item.
-    if (isErrorReturnValue(body.returnValue) && errors.size === 0) {
-      throw new PlcError(`write of ${addresses.length} item(s) refused`, body.returnValue, { plc: this.plc });
+    if (isErrorReturnValue(body.returnValue)) {
+      if (errors.size === 0) for (let i = 0; i < addresses.length; i++) errors.set(i, body.returnValue);
+      this.noteReturnValue("write", body.returnValue, addresses.length, addresses.length - errors.size);
     }
     return errors;
   }
@@ -315,26 +344,44 @@ export class Session {
       },
       opts.timeoutMs,
     );
-    let decoded;
+    let answer: ResponseMessage;
     try {
-      decoded = decodePdu(response.pdu);
+      answer = response.body();
     } catch (err) {
       throw this.fatal(`undecodable ${service} answer: ${err instanceof Error ? err.message : String(err)}`);
     }
-    if (decoded.kind !== "response") throw this.fatal(`expected a response to ${service}`);
-    if (decoded.message.service === "Error") {
-      throw new PlcError(`${service} refused with an error answer`, decoded.message.body.returnValue, { plc: this.plc });
+    if (answer.service === "Error") {
+      throw new PlcError(`${service} refused with an error answer`, answer.body.returnValue, { plc: this.plc });
     }
-    if (decoded.message.service !== service) throw this.fatal(`${service} answered with ${decoded.message.service}`);
-    const body = decoded.message.body as BodyOf<S>;
+    if (answer.service !== service) throw this.fatal(`${service} answered with ${answer.service}`);
+    const body = answer.body as BodyOf<S>;
     if (integrityId !== undefined && opts.expectIntegrity !== false) {
       const got = (body as { integrityId?: number }).integrityId;
       const expected = (sentSequence + integrityId) >>> 0;
+      // TLS already protects the answer; the hardware-validated drivers log or ignore a mismatch,
+      // so it is counted and logged, and the session goes on.
       if (got !== expected) {
-        throw this.fatal(`${service} answer carries IntegrityId ${got ?? "none"}, expected ${expected}`);
+        this.diagnostics.integrityIdMismatches++;
+        this.logOnce("integrity", `${service} answer carries IntegrityId ${got ?? "none"}, expected ${expected}; counted, the session continues (logged once per session)`);
       }
     }
     return body;
+  }
+
+  /** A negative ReturnValue on an item answer: counted, and logged once per session and code. */
+  private noteReturnValue(kind: "read" | "write", returnValue: bigint, items: number, fine: number): void {
+    this.diagnostics.negativeReturnValues++;
+    const code = returnValueCode(returnValue);
+    this.logOnce(
+      `rv:${kind}:${code}`,
+      `${kind} answer with ReturnValue ${code}${errorCodeName(code)} for ${items} item(s), ${fine} of them fine; the per-item results decide (logged once per session)`,
+    );
+  }
+
+  private logOnce(kind: string, message: string): void {
+    if (this.logged.has(kind)) return;
+    this.logged.add(kind);
+    this.options.log?.(`${this.plc}: ${message}`);
   }
 
   private checkItemNumbers(count: number, values: Map<number, PValue>, errors: Map<number, bigint>): void {

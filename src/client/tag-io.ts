@@ -2,20 +2,21 @@
  * Reads and writes tags by name on one session: parses and resolves each tag
  * (symbolic through the symbol table, absolute directly), expands structs and
  * arrays of structs or strings into their leaves, chunks the items to the
- * controller's per-request limits, and maps values both ways. Every tag gets
- * its own outcome: a bad name, a refused item or a wrong value never fails
- * the other tags of the batch.
+ * controller's per-request limits (the one place where requests are cut to
+ * size), and maps values both ways. Every tag gets its own outcome: a bad
+ * name, a refused item or a wrong value never fails the other tags of the
+ * batch. A connection failure is never blamed on a tag.
  */
 import { ItemError, S7Error, TagError, ValueError } from "../errors.js";
 import type { ItemAddress } from "../protocol/address.js";
 import type { PValue } from "../protocol/pvalue.js";
 import { decodeValue, encodeValue, flattenArray, isSingleValueType, nestArray } from "../values/value-map.js";
 import { elementCount, formatPlcType, type ArrayType, type PlcType } from "../values/plc-type.js";
-import { formatValue } from "./plc-time.js";
-import { absoluteAddress, decodeAbsolute, encodeAbsolute } from "./absolute.js";
-import { formatTag, parseTagName, type AbsoluteTag, type TagAddress } from "./tag-name.js";
+import { formatValue } from "../values/plc-time.js";
+import { absoluteAddress, decodeAbsolute, encodeAbsolute } from "../tags/absolute.js";
+import { formatTag, parseTagName, type AbsoluteTag, type TagAddress } from "../tags/tag-name.js";
 import type { ReadOutcome, WriteEntry, WriteOutcome } from "./results.js";
-import type { SymbolTable, ResolvedTag } from "./symbols.js";
+import type { SymbolTable, ResolvedTag } from "../tags/symbols.js";
 
 /** The services tag access needs (a Session provides them). */
 export interface ItemService {
@@ -23,6 +24,13 @@ export interface ItemService {
   readonly limits: { readMax: number; writeMax: number };
   getMultiVariables(addresses: ItemAddress[]): Promise<{ values: Map<number, PValue>; errors: Map<number, bigint> }>;
   setMultiVariables(addresses: ItemAddress[], values: PValue[]): Promise<Map<number, bigint>>;
+}
+
+/** Tag requests sent (for tests and benchmarks). */
+export interface TagRequestStats {
+  requests: number;
+  readRequests: number;
+  writeRequests: number;
 }
 
 /** PLC codes after which a symbolic address is re-resolved once (the program may have changed). */
@@ -50,6 +58,7 @@ export class TagIO {
   constructor(
     private readonly service: ItemService,
     private readonly symbols: SymbolTable,
+    private readonly stats: TagRequestStats = { requests: 0, readRequests: 0, writeRequests: 0 },
   ) {}
 
   /** Forgets resolved tags and the symbol table. */
@@ -97,6 +106,8 @@ export class TagIO {
     const values: (PValue | S7Error)[] = new Array(addresses.length);
     for (let start = 0; start < addresses.length; start += this.service.limits.readMax) {
       const chunk = addresses.slice(start, start + this.service.limits.readMax);
+      this.stats.requests++;
+      this.stats.readRequests++;
       const res = await this.service.getMultiVariables(chunk);
       for (let k = 0; k < chunk.length; k++) {
         const owner = prepared[owners[start + k]!] as PreparedTag;
@@ -122,26 +133,9 @@ export class TagIO {
     });
   }
 
-  /**
-   * Checks names and values without writing: the refusals, one per bad entry
-   * (empty when every entry can be written). Used before a write that the
-   * scheduler may split over several requests, so that nothing is written
-   * when one value is bad.
-   */
-  async check(entries: readonly WriteEntry[]): Promise<WriteOutcome[]> {
-    const refused: WriteOutcome[] = [];
-    for (const entry of entries) {
-      try {
-        flattenWrite((await this.prepare(entry.tag)).plan, entry.value, entry.tag);
-      } catch (err) {
-        refused.push({ tag: entry.tag, ok: false, error: asError(err, entry.tag, this.service.plc) });
-      }
-    }
-    return refused;
-  }
-
   private async writeOnce(entries: readonly WriteEntry[]): Promise<WriteOutcome[]> {
-    // Check every value first: a bad one fails its own tag and nothing of it is sent.
+    // Check every name and value first: a bad one fails its own tag and, because the batch may be
+    // cut into several requests, nothing of the batch is sent (SPEC §2 s7-write).
     const items: { entry: number; address: ItemAddress; value: PValue }[] = [];
     const outcomes: (WriteOutcome | undefined)[] = new Array(entries.length);
     for (let i = 0; i < entries.length; i++) {
@@ -150,10 +144,11 @@ export class TagIO {
         const p = await this.prepare(entry.tag);
         for (const item of flattenWrite(p.plan, entry.value, p.text)) items.push({ entry: i, ...item });
       } catch (err) {
+        // A connection that fails during the check is the connection's fault, not the tag's.
+        if (isConnectionFailure(err)) throw err;
         outcomes[i] = { tag: entry.tag, ok: false, error: asError(err, entry.tag, this.service.plc) };
       }
     }
-    // One invalid value stops the whole batch: nothing is written (SPEC §2 s7-write).
     const invalid = outcomes.find((o): o is Extract<WriteOutcome, { ok: false }> => o !== undefined && !o.ok);
     if (invalid !== undefined) {
       return entries.map(
@@ -165,13 +160,24 @@ export class TagIO {
           },
       );
     }
+    const writeMax = Math.max(1, this.service.limits.writeMax);
+    const chunks: (typeof items)[] = [];
+    for (let start = 0; start < items.length; start += writeMax) chunks.push(items.slice(start, start + writeMax));
     const failures = new Map<number, S7Error>();
-    for (let start = 0; start < items.length; start += this.service.limits.writeMax) {
-      const chunk = items.slice(start, start + this.service.limits.writeMax);
-      const errors = await this.service.setMultiVariables(
-        chunk.map((c) => c.address),
-        chunk.map((c) => c.value),
-      );
+    for (let c = 0; c < chunks.length; c++) {
+      const chunk = chunks[c]!;
+      let errors: Map<number, bigint>;
+      try {
+        this.stats.requests++;
+        this.stats.writeRequests++;
+        errors = await this.service.setMultiVariables(
+          chunk.map((k) => k.address),
+          chunk.map((k) => k.value),
+        );
+      } catch (err) {
+        if (chunks.length === 1 || !(err instanceof S7Error)) throw err;
+        return this.partialWrite(entries, chunks, c, failures, err);
+      }
       for (const [k, rv] of errors) {
         const entry = chunk[k]!.entry;
         const tag = entries[entry]!.tag;
@@ -179,10 +185,40 @@ export class TagIO {
       }
     }
     return entries.map((e, i): WriteOutcome => {
-      const early = outcomes[i];
-      if (early) return early;
       const err = failures.get(i);
       return err ? { tag: e.tag, ok: false, error: err } : { tag: e.tag, ok: true, value: e.value };
+    });
+  }
+
+  /**
+   * The outcome of a write cut into several requests when request `failed`
+   * failed: tags whose items were all confirmed are written; tags with an
+   * item in the failed request may or may not have been written; the rest
+   * was not sent. Nothing is sent again.
+   */
+  private partialWrite(
+    entries: readonly WriteEntry[],
+    chunks: { entry: number }[][],
+    failed: number,
+    refused: Map<number, S7Error>,
+    cause: S7Error,
+  ): WriteOutcome[] {
+    const inFlight = new Set(chunks[failed]!.map((k) => k.entry));
+    const unsent = new Set(chunks.slice(failed + 1).flatMap((chunk) => chunk.map((k) => k.entry)));
+    const plc = this.service.plc;
+    const context = (tag: string) => ({ plc, tag, transient: cause.transient, cause });
+    const lost = isConnectionFailure(cause);
+    return entries.map((e, i): WriteOutcome => {
+      const err = refused.get(i);
+      if (err) return { tag: e.tag, ok: false, error: err };
+      if (inFlight.has(i)) {
+        const what = lost ? "unknown whether written" : "refused by the controller";
+        return { tag: e.tag, ok: false, error: new S7Error(cause.code, `${e.tag}: ${what} (request ${failed + 1} of ${chunks.length}: ${cause.message})`, context(e.tag)) };
+      }
+      if (unsent.has(i)) {
+        return { tag: e.tag, ok: false, error: new S7Error(cause.code, `${e.tag}: not written (request ${failed + 1} of ${chunks.length} failed before it: ${cause.message})`, context(e.tag)) };
+      }
+      return { tag: e.tag, ok: true, value: e.value };
     });
   }
 
@@ -291,6 +327,23 @@ function flattenWrite(plan: Plan, value: unknown, path: string): { address: Item
   const flat = flattenArray(plan.type, value, { tag: path });
   return plan.elements.flatMap((e, i) => flattenWrite(e, flat[i], `${path}[${i}]`));
 }
+
+/** Errors of the connection or the controller as a whole, as opposed to one tag's name or value. */
+function isConnectionFailure(err: unknown): boolean {
+  return err instanceof S7Error && CONNECTION_FAILURES.has(err.code);
+}
+
+const CONNECTION_FAILURES: ReadonlySet<string> = new Set([
+  "ERR_S7_CONNECT",
+  "ERR_S7_CONNECTION_CLOSED",
+  "ERR_S7_CLOSED",
+  "ERR_S7_TIMEOUT",
+  "ERR_S7_PROTOCOL",
+  "ERR_S7_DECODE",
+  "ERR_S7_TLS",
+  "ERR_S7_SYSTEM_EVENT",
+  "ERR_S7_OVERLOAD",
+]);
 
 function asError(err: unknown, tag: string, plc: string): S7Error {
   if (err instanceof S7Error) return err;

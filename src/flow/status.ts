@@ -1,6 +1,5 @@
 /** The node status for a connection state (SPEC §2, NODE-RED-NOTES §3 status). */
-import type { ConnectionStatus } from "../client/connection-manager.js";
-import type { SessionInfo } from "../client/results.js";
+import type { ConnectionStatus } from "../client/controller-connection.js";
 
 export interface NodeStatus {
   fill?: "red" | "green" | "yellow" | "blue" | "grey";
@@ -21,7 +20,7 @@ const REFUSAL_KEYS: Readonly<Record<string, string>> = {
   ERR_S7_NO_TLS: "downgradeRefused",
 };
 
-export function connectionNodeStatus(status: ConnectionStatus<SessionInfo>): NodeStatus {
+export function connectionNodeStatus(status: ConnectionStatus): NodeStatus {
   switch (status.state) {
     case "closed":
       return {};

@@ -8,9 +8,8 @@
  * Out: the three tags, the state, the address, TLS and the certificate.
  */
 import { ValueError } from "../errors.js";
-import { SYSTEM_TAG_NAMES, parseTagName, type SystemTagName } from "../client/tag-name.js";
-import type { ConnectionStatus } from "../client/connection-manager.js";
-import type { SessionInfo } from "../client/results.js";
+import { SYSTEM_TAG_NAMES, parseTagName, type SystemTagName } from "../tags/tag-name.js";
+import type { ConnectionStatus } from "../client/controller-connection.js";
 
 export type SwitchCommand =
   | { kind: "action"; action: "switch" | "switchBack" }
@@ -107,7 +106,7 @@ export interface SwitchStatusPayload {
   error: string | null;
 }
 
-export function switchStatusPayload(connection: string, status: ConnectionStatus<SessionInfo>, now: Date = new Date()): SwitchStatusPayload {
+export function switchStatusPayload(connection: string, status: ConnectionStatus, now: Date = new Date()): SwitchStatusPayload {
   const info = status.info;
   const cert = info?.verdict.certificate;
   return {

@@ -157,6 +157,23 @@ function readResponseMessage(fc: number, r: ByteReader): ResponseMessage {
  * Decodes a PDU. Throws DecodeError for malformed bytes and ProtocolError for
  * an opcode that is not a request, response or notification.
  */
+/**
+ * A response PDU read in two steps: the header first (the client matches it to
+ * its request by sequence number), then the body of the service it names.
+ */
+export function readResponse(pdu: Uint8Array): { header: ResponseHeader; body(): ResponseMessage } {
+  const r = new ByteReader(pdu);
+  const header = readResponseHeader(r);
+  return {
+    header,
+    body: () => {
+      const message = readResponseMessage(header.functionCode, r);
+      if (!r.atEnd) throw new DecodeError(`${r.remaining} byte(s) after the PDU body`, r.offset);
+      return message;
+    },
+  };
+}
+
 export function decodePdu(pdu: Uint8Array): DecodedPdu {
   if (pdu.length === 0) throw new DecodeError("empty PDU", 0);
   const r = new ByteReader(pdu);

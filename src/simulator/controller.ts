@@ -12,8 +12,8 @@ import { makeObject } from "../protocol/pobject.js";
 import { ValueError } from "../errors.js";
 import { decodeValue, encodeValue } from "../values/value-map.js";
 import type { PlcType } from "../values/plc-type.js";
-import { decodeAbsolute, encodeAbsolute } from "../client/absolute.js";
-import type { AbsoluteTag, AbsoluteType } from "../client/tag-name.js";
+import { decodeAbsolute, encodeAbsolute } from "../tags/absolute.js";
+import type { AbsoluteTag, AbsoluteType } from "../tags/tag-name.js";
 import { ItemCode, type ClassicMember, type SimDataBlock, type SimMember, type TagTable } from "./tag-table.js";
 
 export type RunState = "RUN" | "STOP";
@@ -37,6 +37,8 @@ export interface ControllerStats {
   requestsByService: Record<string, number>;
   itemsRead: number;
   itemsWritten: number;
+  /** The most requests one session had outstanding at once (received, not yet answered). */
+  maxOutstandingPerSession: number;
 }
 
 const CLASSIC_LID = 3;
@@ -56,7 +58,7 @@ export class ControllerModel extends EventEmitter {
   readonly readMax: number;
   readonly writeMax: number;
   private state: RunState;
-  readonly stats: ControllerStats = { connectionsOpen: 0, connectionsTotal: 0, requests: 0, requestsByService: {}, itemsRead: 0, itemsWritten: 0 };
+  readonly stats: ControllerStats = { connectionsOpen: 0, connectionsTotal: 0, requests: 0, requestsByService: {}, itemsRead: 0, itemsWritten: 0, maxOutstandingPerSession: 0 };
   /** Process image of inputs, outputs and markers for absolute access. */
   private readonly areas = new Map<number, Buffer>([
     [Ids.AreaInputs, Buffer.alloc(AREA_SIZE)],

@@ -18,7 +18,7 @@
  *   stats                          counters as JSON
  */
 import * as fs from "node:fs";
-import { formatValue } from "../client/plc-time.js";
+import { formatValue } from "../values/plc-time.js";
 import type { Simulator } from "./simulator.js";
 
 function onOff(word: string | undefined): boolean {

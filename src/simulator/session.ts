@@ -15,7 +15,7 @@ import { responseIntegrityId, type ItemError, type ItemValue } from "../protocol
 import { makeDeleteObjectResponse } from "../protocol/messages/deleteObject.js";
 import { decodeLegitimationPayload } from "../protocol/messages/legitimation.js";
 import type { ItemAddress } from "../protocol/address.js";
-import { decryptLegitimation, legacyLegitimationResponse, legitimationKey, sha1 } from "../client/legitimation.js";
+import { decryptLegitimation, legacyLegitimationResponse, legitimationKey, sha1 } from "../protocol/legitimation.js";
 import type { TagTable } from "./tag-table.js";
 import type { ControllerModel } from "./controller.js";
 

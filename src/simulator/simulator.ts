@@ -13,6 +13,7 @@ import { Ids } from "../protocol/constants.js";
 import { encodeFrames, framesInRecord, encodeSystemEvent as frameSystemEvent } from "../protocol/frame.js";
 import { encodeSystemEvent } from "../protocol/messages/systemEvent.js";
 import { pv } from "../protocol/pvalue.js";
+import { decodePdu, encodePdu } from "../protocol/pdu.js";
 import { acceptSecureChannel } from "../transport/server-channel.js";
 import type { SecureChannel } from "../transport/secure-channel.js";
 import { emptyFramingStats, type FramingStats } from "../transport/framing-stats.js";
@@ -39,6 +40,12 @@ export interface FaultControls {
   refuseConnections: boolean;
   /** Answer with an IntegrityId off by one. */
   wrongIntegrityId: boolean;
+  /**
+   * A read or write with a failed item also carries that item's error as the
+   * request's ReturnValue ("also"), or only there, without the per-item lists
+   * ("only"), as firmware may answer; undefined = off.
+   */
+  returnValueOnItemError: "also" | "only" | undefined;
 }
 
 const DEFAULT_FAULTS: FaultControls = {
@@ -49,6 +56,7 @@ const DEFAULT_FAULTS: FaultControls = {
   slowLorisBytesPerSecond: undefined,
   refuseConnections: false,
   wrongIntegrityId: false,
+  returnValueOnItemError: undefined,
 };
 
 interface Connection {
@@ -56,6 +64,8 @@ interface Connection {
   channel?: SecureChannel;
   session?: SimulatedSession;
   requests: number;
+  /** Requests received and not yet answered. */
+  outstanding: number;
   timers: Set<NodeJS.Timeout>;
 }
 
@@ -243,7 +253,7 @@ export class Simulator extends EventEmitter {
   }
 
   private accept(socket: net.Socket): void {
-    const conn: Connection = { socket, requests: 0, timers: new Set() };
+    const conn: Connection = { socket, requests: 0, outstanding: 0, timers: new Set() };
     this.connections.add(conn);
     this.model.stats.connectionsTotal++;
     socket.on("error", () => undefined);
@@ -311,6 +321,8 @@ export class Simulator extends EventEmitter {
   private onPdu(conn: Connection, version: number, pdu: Buffer): void {
     const channel = conn.channel!;
     conn.requests++;
+    conn.outstanding++;
+    this.model.stats.maxOutstandingPerSession = Math.max(this.model.stats.maxOutstandingPerSession, conn.outstanding);
     if (this.faults.dropAfterRequests !== undefined && conn.requests > this.faults.dropAfterRequests) {
       conn.socket.resetAndDestroy();
       return;
@@ -324,9 +336,14 @@ export class Simulator extends EventEmitter {
       channel.destroy(err instanceof S7Error ? err : new ProtocolError(String(err), { plc: this.name }));
       return;
     }
-    if (answer === undefined) return;
+    if (answer === undefined) {
+      conn.outstanding--;
+      return;
+    }
     if (this.faults.wrongIntegrityId) answer = { ...answer, pdu: corruptIntegrityId(answer.pdu) };
+    if (this.faults.returnValueOnItemError) answer = { ...answer, pdu: itemErrorAsReturnValue(answer.pdu, this.faults.returnValueOnItemError) };
     const send = (): void => {
+      conn.outstanding--;
       if (channel.isClosed) return;
       if (this.faults.slowLorisBytesPerSecond !== undefined) this.trickle(conn, Buffer.concat(encodeFrames(answer.version, answer.pdu, channel.maxFragmentData)));
       else channel.sendPdu(answer.version, answer.pdu);
@@ -398,6 +415,22 @@ export class Simulator extends EventEmitter {
   }
 }
 
+
+/** The same item answer with its first item error as the request's ReturnValue (see FaultControls). */
+function itemErrorAsReturnValue(pdu: Buffer, mode: "also" | "only"): Buffer {
+  const decoded = decodePdu(pdu);
+  if (decoded.kind !== "response") return pdu;
+  const m = decoded.message;
+  if (m.service !== "GetMultiVariables" && m.service !== "SetMultiVariables") return pdu;
+  const first = m.body.errors[0];
+  if (first === undefined) return pdu;
+  m.body.returnValue = first.returnValue;
+  if (mode === "only") {
+    m.body.errors = [];
+    if (m.service === "GetMultiVariables") m.body.values = [];
+  }
+  return encodePdu(decoded);
+}
 
 /** The same answer with its IntegrityId (the VLQ before the 4-byte fill) increased by one. */
 function corruptIntegrityId(pdu: Buffer): Buffer {

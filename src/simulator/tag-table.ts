@@ -10,7 +10,7 @@ import { Ids, Softdatatype } from "../protocol/constants.js";
 import { symbolCrc, type SymbolPathElement } from "../protocol/crc.js";
 import { memberInnerCrc, arrayMemberInnerCrc } from "../protocol/crc.js";
 import type { OffsetInfo, VartypeElement } from "../protocol/typeinfo.js";
-import { PlcDate } from "../client/plc-time.js";
+import { PlcDate } from "../values/plc-time.js";
 import { encodeValue } from "../values/value-map.js";
 import { SOFTDATATYPE, elementCount, parsePlcTypeName, softdatatypeOf, type ArrayType, type PlcType, type StructType } from "../values/plc-type.js";
 import { symbolPathElement } from "../values/symbol-crc.js";

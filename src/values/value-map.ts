@@ -24,7 +24,7 @@ import {
   ldtToDate,
   msToS5Time,
   s5TimeToMs,
-} from "../client/plc-time.js";
+} from "./plc-time.js";
 import { elementCount, formatPlcType, type ArrayType, type ElementaryTypeName, type PlcType, type StringType } from "./plc-type.js";
 
 /** Packed-struct id of a DTL: 0x02000000 + softdatatype 67 (§9.3). */
@@ -92,7 +92,7 @@ export interface ValueContext {
 }
 
 function fail(ctx: ValueContext, message: string): ValueError {
-  return new ValueError(`${ctx.label ?? ctx.tag}: ${message}`, { tag: ctx.tag, plc: ctx.plc });
+  return new ValueError(`${ctx.label ?? ctx.tag}: ${message}`, ctx.plc === undefined ? { tag: ctx.tag } : { tag: ctx.tag, plc: ctx.plc });
 }
 
 /** True when the type travels as one PValue (elementary, string, array of elementary). */

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { Backoff } from "../../src/client/backoff.js";
 import { ConfigError } from "../../src/errors.js";
-import { seededRandom } from "../support/random.js";
+import { seededRandom } from "../../scripts/support/random.js";
 
 describe("reconnect back-off", () => {
   it("grows from 1 s to the maximum and stays there (no jitter)", () => {

@@ -36,17 +36,34 @@ describe("request multiplexer", () => {
     assert.deepEqual([mux.nextIntegrityId("read"), mux.nextIntegrityId("read"), mux.nextIntegrityId("write"), mux.nextIntegrityId("read")], [1, 2, 1, 3]);
   });
 
-  it("delivers each response to the request with its sequence number, in any order", async () => {
+  // One request on the wire per session: the answers can no longer come in another order, so the
+  // former "any order" check became the gate's check (the second request waits for the first answer).
+  it("keeps one request on the wire: the next waits at the gate, is numbered when sent and gets its own answer", async () => {
     const ch = new FakeChannel();
     const mux = new RequestMultiplexer(ch, { plc: "PLC1", requestTimeoutMs: 1000 });
     const a = mux.request(2, 0x054c, request);
     const b = mux.request(2, 0x0542, (s) => request(s, 0x0542));
-    assert.equal(ch.sent.length, 2);
-    ch.answer(0x0542, 2, [0x07]);
+    assert.equal(ch.sent.length, 1, "the second request waits while the first is on the wire");
+    assert.equal(mux.pendingCount, 2);
     ch.answer(0x054c, 1, [0x05]);
     assert.equal((await a).pdu.at(-1), 0x05);
+    assert.equal(ch.sent.length, 2, "the answer frees the wire for the next request");
+    assert.equal(ch.sent[1]!.pdu.readUInt16BE(7), 2);
+    ch.answer(0x0542, 2, [0x07]);
     assert.equal((await b).pdu.at(-1), 0x07);
     assert.equal(mux.pendingCount, 0);
+    assert.deepEqual(mux.stats, { requests: 2, waited: 1 });
+  });
+
+  it("treats an answer for a request still waiting at the gate as a protocol error", async () => {
+    const ch = new FakeChannel();
+    const mux = new RequestMultiplexer(ch, { plc: "PLC1", requestTimeoutMs: 1000 });
+    const a = mux.request(2, 0x054c, request);
+    const b = mux.request(2, 0x054c, request);
+    ch.answer(0x054c, 2);
+    await assert.rejects(a, ProtocolError);
+    await assert.rejects(b, ProtocolError);
+    assert.equal(ch.sent.length, 1, "the waiting request was never sent");
   });
 
   it("ends the connection with a protocol error on an unknown sequence number or a foreign function code, failing pending requests", async () => {

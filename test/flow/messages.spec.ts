@@ -5,8 +5,7 @@ import { switchCommandFromMessage, switchStatusPayload } from "../../src/flow/sw
 import { connectionNodeStatus } from "../../src/flow/status.js";
 import { applyInt64Mode } from "../../src/flow/int64.js";
 import { ItemError, S7Error, ValueError } from "../../src/errors.js";
-import type { ConnectionStatus } from "../../src/client/connection-manager.js";
-import type { SessionInfo } from "../../src/client/results.js";
+import type { ConnectionStatus } from "../../src/client/controller-connection.js";
 
 const itemError = (tag: string): ItemError => new ItemError("invalid LID", 0xff01n, { plc: "PLC1", tag });
 
@@ -108,7 +107,7 @@ describe("s7-switch-connection messages", () => {
     assert.deepEqual(switchCommandFromMessage({}, "PLC1"), { kind: "query" });
   });
 
-  const connected: ConnectionStatus<SessionInfo> = {
+  const connected: ConnectionStatus = {
     state: "connected",
     endpoint: { host: "127.0.0.1", port: 10102, accessPoint: "" },
     alternative: false,

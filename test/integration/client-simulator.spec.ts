@@ -1,17 +1,23 @@
 import { strict as assert } from "node:assert";
-import { S7Error } from "../../src/errors.js";
+import { S7Error, ValueError } from "../../src/errors.js";
+import { ControllerConnection, type ControllerConnectionConfig } from "../../src/client/controller-connection.js";
+import { openSecureChannel } from "../../src/transport/client-channel.js";
+import type { CertificateVerifier } from "../../src/transport/verifier.js";
+import { encodeRequest } from "../../src/protocol/pdu.js";
+import { FunctionCode, Ids } from "../../src/protocol/constants.js";
+import { ProtocolVersion } from "../../src/protocol/frame.js";
+import { makeSessionCreateObjectRequest } from "../../src/protocol/messages/createObject.js";
 import { ControllerSession, type ControllerSessionOptions } from "../../src/client/controller-session.js";
-import { openVerifiedChannel } from "../../src/client/connect.js";
-import { PlcDate } from "../../src/client/plc-time.js";
+import { PlcDate } from "../../src/values/plc-time.js";
 import { Simulator } from "../../src/simulator/simulator.js";
 import { defaultSimulatorConfig, type SimulatorConfig } from "../../src/simulator/config.js";
 import { PinnedVerifier } from "../support/pinned-verifier.js";
+import { testConnection } from "../support/connection.js";
 
 function options(sim: Simulator, extra: Partial<ControllerSessionOptions> = {}): ControllerSessionOptions {
   return {
     plc: "PLC1",
     verifier: new PinnedVerifier(sim.fingerprint256),
-    openChannel: openVerifiedChannel,
     connectTimeoutMs: 5000,
     requestTimeoutMs: 5000,
     ...extra,
@@ -261,5 +267,198 @@ describe("client legitimation against a password-protected simulator", function 
     } finally {
       await sim.stop();
     }
+  });
+});
+
+/** The default controller plus five small data blocks Db1 … Db5 (members A and B, Int). */
+function fiveBlockConfig(): SimulatorConfig {
+  const config = defaultSimulatorConfig();
+  for (let i = 1; i <= 5; i++) {
+    config.dataBlocks.push({ name: `Db${i}`, number: 10 + i, members: [{ name: "A", type: "Int", value: i * 10 }, { name: "B", type: "Int", value: i * 10 + 1 }] });
+  }
+  return { ...config, tagsPerReadMax: 5, tagsPerWriteMax: 4 };
+}
+
+const TEN_TAGS = [1, 2, 3, 4, 5].flatMap((i) => [`Db${i}.A`, `Db${i}.B`]);
+
+function connection(sim: Simulator, verifier: CertificateVerifier = new PinnedVerifier(sim.fingerprint256), extra: Partial<ControllerConnectionConfig> = {}): ControllerConnection {
+  return testConnection(sim.port, verifier, { connectTimeoutMs: 5000, requestTimeoutMs: 5000, reconnectMaxMs: 200, ...extra });
+}
+
+async function until(what: string, check: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+function requestsOf(sim: Simulator, service: string): number {
+  return sim.stats.requestsByService[service] ?? 0;
+}
+
+describe("one connection, one queue, one request on the wire per session (simulator over TLS)", function () {
+  this.timeout(30000);
+  let sim: Simulator;
+  let c: ControllerConnection | undefined;
+
+  beforeEach(async () => {
+    sim = await Simulator.start(fiveBlockConfig());
+  });
+  afterEach(async () => {
+    await c?.close();
+    c = undefined;
+    await sim.stop();
+  });
+
+  it("counts a second request sent before the first answer as two outstanding (the check can fail)", async () => {
+    sim.faults.responseDelayMs = 20;
+    const channel = await openSecureChannel({ host: "127.0.0.1", port: sim.port, plc: "raw", verifier: new PinnedVerifier(sim.fingerprint256), connectTimeoutMs: 5000 });
+    try {
+      let answers = 0;
+      const both = new Promise<void>((resolve) => channel.on("pdu", () => ++answers === 2 && resolve()));
+      channel.start();
+      const create = (sequenceNumber: number): Buffer =>
+        encodeRequest({ functionCode: FunctionCode.CreateObject, sequenceNumber, sessionId: Ids.ObjectNullServerSession, transportFlags: 0x36 }, { service: "CreateObject", body: makeSessionCreateObjectRequest() });
+      channel.sendPdu(ProtocolVersion.V1, create(2));
+      channel.sendPdu(ProtocolVersion.V1, create(3));
+      await both;
+      assert.equal(sim.stats.maxOutstandingPerSession, 2);
+    } finally {
+      await channel.close();
+    }
+  });
+
+  it("reads tags of five DBs cold, browses, checks and writes, all together: never two requests of one session outstanding", async () => {
+    // Every answer is delayed, so a request sent before the previous answer would be seen outstanding.
+    sim.faults.responseDelayMs = 5;
+    c = connection(sim);
+    c.start();
+    const [first, second, browsed, written, refused, after] = await Promise.all([
+      c.read(["Db1.A", "Db2.A", "Db3.B", "Line.Setpoint"]),
+      c.read(["Db4.B", "Db5.A", "Line.Recipe.Limits"]),
+      c.browse(),
+      c.write([
+        { tag: "Db2.B", value: 42 },
+        { tag: "Line.Setpoint", value: 1300 },
+      ]),
+      c.write([
+        { tag: "Db5.B", value: 1 },
+        { tag: "Db3.A", value: 70_000 },
+      ]),
+      c.read(["Db2.B", "Db5.B"]),
+    ]);
+    assert.deepEqual(values(first), { "Db1.A": 10, "Db2.A": 20, "Db3.B": 31, "Line.Setpoint": 1200 });
+    assert.deepEqual(values(second), { "Db4.B": 41, "Db5.A": 50, "Line.Recipe.Limits": { Min: -10.5, Max: 99.5 } });
+    assert.deepEqual(browsed.tags.map((n) => n.name), ["Line", "AllTypes", "Raw", "Db1", "Db2", "Db3", "Db4", "Db5"]);
+    assert.deepEqual(written.map((o) => o.ok), [true, true]);
+    assert.equal(refused[1]!.ok ? "" : refused[1]!.error.code, "ERR_S7_VALUE", "the pre-check refuses the value that does not fit");
+    assert.match(refused[0]!.ok ? "" : refused[0]!.error.message, /not written, because Db3\.A/);
+    assert.deepEqual(values(after), { "Db2.B": 42, "Db5.B": 51 }, "the read queued after the writes sees the first and not the refused one");
+    assert.ok(sim.stats.requests >= 10, `${sim.stats.requests} requests`);
+    assert.equal(sim.stats.maxOutstandingPerSession, 1);
+  });
+
+  it("closing while a read is on the wire sends DeleteObject only after that read's answer", async () => {
+    sim.faults.responseDelayMs = 20;
+    c = connection(sim);
+    c.start();
+    await c.read(["Db1.A", "Db1.B"]); // connected and resolved
+    const gets = requestsOf(sim, "GetMultiVariables");
+    const reading = c.read(["Db1.A", "Db1.B"]);
+    // The simulator counts a request when it arrives; its answer follows 20 ms later.
+    await until("the read is on the wire", () => requestsOf(sim, "GetMultiVariables") === gets + 1);
+    await c.close();
+    c = undefined;
+    assert.deepEqual(values(await reading), { "Db1.A": 10, "Db1.B": 11 }, "the read on the wire got its answer");
+    assert.equal(requestsOf(sim, "DeleteObject"), 1);
+    assert.equal(sim.stats.maxOutstandingPerSession, 1);
+  });
+
+  it("cuts requests to the controller's limits in one place: 12 tags in 3 reads of ≤ 5, 9 writes in 3 requests of ≤ 4", async () => {
+    c = connection(sim);
+    c.start();
+    const tags = [...TEN_TAGS, "Line.Setpoint", "Line.Counter"];
+    await c.read(tags); // resolve once
+    const reads = requestsOf(sim, "GetMultiVariables");
+    const itemsRead = sim.stats.itemsRead;
+    const outcomes = await c.read(tags);
+    assert.equal(outcomes.filter((o) => o.ok).length, 12);
+    assert.equal(requestsOf(sim, "GetMultiVariables") - reads, 3);
+    assert.equal(sim.stats.itemsRead - itemsRead, 12);
+    const writes = requestsOf(sim, "SetMultiVariables");
+    const result = await c.write(TEN_TAGS.slice(0, 9).map((tag, i) => ({ tag, value: i })));
+    assert.deepEqual(result.map((o) => o.ok), new Array(9).fill(true));
+    assert.equal(requestsOf(sim, "SetMultiVariables") - writes, 3);
+    assert.deepEqual(c.requestStats.writeRequests, 3);
+  });
+
+  it("a write cut into three requests that loses the connection at the second reports per tag what was written, what may have been, and what was not", async () => {
+    c = connection(sim);
+    c.start();
+    await c.read(TEN_TAGS); // resolve the tags, so that only the write's requests follow
+    const before = sim.stats.requests;
+    const writes = requestsOf(sim, "SetMultiVariables");
+    sim.faults.dropAfterRequests = before + 1; // the first write request is answered, the second is cut
+    const outcomes = await c.write(TEN_TAGS.map((tag) => ({ tag, value: 7 })));
+    sim.faults.dropAfterRequests = undefined;
+    assert.equal(requestsOf(sim, "SetMultiVariables") - writes, 1, "one write request was answered, nothing was sent twice");
+    assert.deepEqual(
+      outcomes.map((o) => (o.ok ? "written" : /unknown whether written/.test(o.error.message) ? "unknown" : /not written/.test(o.error.message) ? "not written" : o.error.message)),
+      ["written", "written", "written", "written", "unknown", "unknown", "unknown", "unknown", "not written", "not written"],
+    );
+    for (const o of outcomes) if (!o.ok) assert.ok(o.error.message.includes(o.tag) && o.error.code !== "ERR_S7_VALUE", o.error.message);
+    // After the reconnect: the first four hold the new value, the last two the old one.
+    const now = values(await c.read(TEN_TAGS));
+    assert.deepEqual([now["Db1.A"], now["Db1.B"], now["Db2.A"], now["Db2.B"], now["Db5.A"], now["Db5.B"]], [7, 7, 7, 7, 50, 51]);
+  });
+
+  it("a connection lost during the pre-write check is a connection error, never a ValueError of a tag", async () => {
+    c = connection(sim);
+    c.start();
+    await c.read(["Line.Setpoint"]); // connected; Db1 and Db2 are not resolved yet
+    sim.faults.dropAfterRequests = sim.stats.requests; // the next request (resolving Db1.A) is cut
+    const failures = await c.write([
+      { tag: "Db1.A", value: 1 },
+      { tag: "Db2.A", value: 2 },
+    ]).then(
+      (outcomes) => outcomes.map((o) => (o.ok ? undefined : o.error)),
+      (err: unknown) => [err],
+    );
+    sim.faults.dropAfterRequests = undefined;
+    assert.ok(failures.length > 0);
+    for (const failure of failures) {
+      assert.ok(failure instanceof S7Error, `a typed failure, got ${String(failure)}`);
+      assert.equal(failure.code, "ERR_S7_CONNECTION_CLOSED", failure.message);
+      assert.ok(!(failure instanceof ValueError));
+    }
+  });
+
+  it("fails reads at once with ERR_S7_NO_TLS from a controller without Secure Communication, not after the connect wait", async () => {
+    const plain = await Simulator.start({ ...fiveBlockConfig(), secureCommunication: false });
+    const p = connection(plain, undefined, { connectTimeoutMs: 600_000, reconnectMinMs: 600_000, reconnectMaxMs: 600_000 });
+    try {
+      p.start();
+      for (let i = 0; i < 3; i++) await assert.rejects(p.read(["Line.Setpoint"]), (e: unknown) => e instanceof S7Error && e.code === "ERR_S7_NO_TLS");
+      assert.equal(plain.stats.connectionsTotal, 1, "failing at once does not dial again");
+    } finally {
+      await p.close();
+      await plain.stop();
+    }
+  });
+
+  it("fails reads and writes at once with ERR_S7_UNTRUSTED while the certificate is untrusted, and serves them right after it is trusted", async () => {
+    let trusted = false;
+    const pinned = new PinnedVerifier(sim.fingerprint256);
+    const other = new PinnedVerifier("0".repeat(64));
+    const verifier: CertificateVerifier = { verify: (peer, target) => (trusted ? pinned : other).verify(peer, target) };
+    // A request that waited for the connection would meet mocha's timeout long before this one.
+    c = connection(sim, verifier, { connectTimeoutMs: 600_000, reconnectMinMs: 600_000, reconnectMaxMs: 600_000 });
+    c.start();
+    await assert.rejects(c.read(["Line.Setpoint"]), (e: unknown) => e instanceof S7Error && e.code === "ERR_S7_UNTRUSTED");
+    await assert.rejects(c.write([{ tag: "Line.Setpoint", value: 1 }]), (e: unknown) => e instanceof S7Error && e.code === "ERR_S7_UNTRUSTED");
+    assert.equal(sim.stats.connectionsTotal, 1, "failing at once does not dial again");
+    trusted = true;
+    assert.deepEqual(values(await c.read(["Line.Setpoint"])), { "Line.Setpoint": 1200 });
   });
 });

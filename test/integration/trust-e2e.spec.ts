@@ -9,7 +9,6 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ControllerConnection } from "../../src/client/controller-connection.js";
-import { openVerifiedChannel } from "../../src/client/connect.js";
 import { acquireStore, releaseStore } from "../../src/trust/registry.js";
 import type { CertificateStore } from "../../src/trust/store.js";
 import { DeviceCertificateVerifier } from "../../src/trust/verifier.js";
@@ -80,7 +79,6 @@ describe("trust end to end: the seed's table against simulated controllers (SPEC
       },
       {
         verifier: new DeviceCertificateVerifier({ store, rootCAs: options.rootCAs ?? [], rejectExpired: options.rejectExpired ?? false }),
-        openChannel: openVerifiedChannel,
         onTrustChange: (l) => {
           store.on("changed", l);
           return () => store.off("changed", l);

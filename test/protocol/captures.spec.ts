@@ -1,8 +1,8 @@
 import { strict as assert } from "node:assert";
 import { toHex } from "../../src/protocol/bytes.js";
 import { decodePdu, encodePdu } from "../../src/protocol/pdu.js";
-import { fixturePath } from "../support/fixtures.js";
-import { readS7Messages } from "../support/pcap.js";
+import { fixturePath } from "../../scripts/support/fixtures.js";
+import { readS7Messages } from "../../scripts/support/pcap.js";
 
 // Observed in the capture files (PDUs, of which a codec models the service).
 const FILES: { file: string; pdus: number; modelled: number; systemEvents: number }[] = [

@@ -3,8 +3,8 @@ import * as fs from "node:fs";
 import { arrayMemberInnerCrc, chainSymbolCrc, crcTable, memberInnerCrc, symbolCrc, symbolCrc32 } from "../../src/protocol/crc.js";
 import { decodePdu } from "../../src/protocol/pdu.js";
 import type { ItemAddress } from "../../src/protocol/address.js";
-import { fixturePath } from "../support/fixtures.js";
-import { readS7Messages } from "../support/pcap.js";
+import { fixturePath } from "../../scripts/support/fixtures.js";
+import { readS7Messages } from "../../scripts/support/pcap.js";
 
 describe("symbol CRC (S7COMMPLUS-TLS §19.5, VECTORS.md §12)", () => {
   it("table entry 1 is the polynomial 0xF4ACFB13", () => {

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { FrameParser, encodeFrames, encodeFrame, encodeSystemEvent, decodeSingleFrame, type FramedMessage } from "../../src/protocol/frame.js";
 import { fromHex, toHex } from "../../src/protocol/bytes.js";
 import { ProtocolError } from "../../src/errors.js";
-import { seededRandom } from "../support/random.js";
+import { seededRandom } from "../../scripts/support/random.js";
 
 // VECTORS.md §2.1: the InitSsl request frame (CS/JS).
 const INIT_SSL = fromHex("72 01 00 12 31 00 00 05 b3 00 00 00 01 00 00 01 20 30 00 00 00 00 72 01 00 00");

@@ -3,9 +3,9 @@ import { fromHex } from "../../src/protocol/bytes.js";
 import { S7Error } from "../../src/errors.js";
 import { decodeSingleFrame } from "../../src/protocol/frame.js";
 import { decodePdu } from "../../src/protocol/pdu.js";
-import { readFixtureJson } from "../support/fixtures.js";
-import { seededRandom } from "../support/random.js";
-import { DECODERS } from "../support/decoders.js";
+import { readFixtureJson } from "../../scripts/support/fixtures.js";
+import { seededRandom } from "../../scripts/support/random.js";
+import { DECODERS } from "../../scripts/support/decoders.js";
 
 const { vectors } = readFixtureJson<{ vectors: { hex: string; kind: string; trailer: boolean }[] }>("vectors", "pdus.json");
 const PDUS: Buffer[] = vectors

@@ -14,7 +14,7 @@ import { decodeItemAddress, encodeItemAddress, classicDbAddress, dbArea, dbNumbe
 import { decodeVartypeList, encodeVartypeList, decodeVarnameList, encodeVarnameList, OFFSET_INFO_SIZES, describeAttributeFlags } from "../../src/protocol/typeinfo.js";
 import { decodePObject, encodePObject } from "../../src/protocol/pobject.js";
 import { normalize } from "../support/match.js";
-import { seededRandom, type SeededRandom } from "../support/random.js";
+import { seededRandom, type SeededRandom } from "../../scripts/support/random.js";
 
 function roundTrip(hex: string): PValue {
   const v = decodePValue(fromHex(hex));

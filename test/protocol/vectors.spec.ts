@@ -11,7 +11,7 @@ import { makeDeleteObjectResponse } from "../../src/protocol/messages/deleteObje
 import { encodePValue, pv, readPValue, structMember, type PValue } from "../../src/protocol/pvalue.js";
 import { getAttribute } from "../../src/protocol/pobject.js";
 import { isErrorReturnValue, returnValueCode } from "../../src/errors.js";
-import { readFixtureJson } from "../support/fixtures.js";
+import { readFixtureJson } from "../../scripts/support/fixtures.js";
 import { assertPartial, normalize, type Json } from "../support/match.js";
 
 interface Vector {

@@ -1,8 +1,8 @@
 import { strict as assert } from "node:assert";
 import { ByteReader, ByteWriter, fromHex, toHex } from "../../src/protocol/bytes.js";
 import { DecodeError } from "../../src/errors.js";
-import { readFixtureJson } from "../support/fixtures.js";
-import { seededRandom } from "../support/random.js";
+import { readFixtureJson } from "../../scripts/support/fixtures.js";
+import { seededRandom } from "../../scripts/support/random.js";
 
 type VlqType = "UInt32" | "Int32" | "UInt64" | "Int64";
 interface VlqRow {

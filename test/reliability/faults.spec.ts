@@ -11,7 +11,6 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { S7Error } from "../../src/errors.js";
 import { ControllerConnection, type ControllerConnectionConfig } from "../../src/client/controller-connection.js";
-import { openVerifiedChannel } from "../../src/client/connect.js";
 import type { ReadOutcome } from "../../src/client/results.js";
 import { openSecureChannel } from "../../src/transport/client-channel.js";
 import { Simulator } from "../../src/simulator/simulator.js";
@@ -20,25 +19,22 @@ import { encodeTpkt } from "../../src/transport/tpkt.js";
 import { encodeDr } from "../../src/transport/cotp.js";
 import { FaultProxy } from "../support/fault-proxy.js";
 import { PinnedVerifier } from "../support/pinned-verifier.js";
+import { testConnection } from "../support/connection.js";
 
 function connection(sim: Simulator, port: number, extra: Partial<ControllerConnectionConfig> = {}): ControllerConnection {
-  return new ControllerConnection(
-    {
-      name: "PLC1",
-      host: "127.0.0.1",
-      port,
-      accessPoint: "",
-      forceConnectionState: 1,
-      useAlternativeAddress: 0,
-      alternativeAddress: "",
-      connectTimeoutMs: 3000,
-      requestTimeoutMs: 1000,
-      reconnectMinMs: 50,
-      reconnectMaxMs: 400,
-      ...extra,
-    },
-    { verifier: new PinnedVerifier(sim.fingerprint256), openChannel: openVerifiedChannel },
-  );
+  return testConnection(port, new PinnedVerifier(sim.fingerprint256), extra);
+}
+
+/** A started connection that has read once, with the diagnostic lines it reports. */
+async function connectedWithLog(sim: Simulator): Promise<{ c: ControllerConnection; logged: string[] }> {
+  const c = connection(sim, sim.port);
+  const logged: string[] = [];
+  c.on("diagnostic", (line: string) => logged.push(line));
+  c.start();
+  const first = await readOne(c);
+  if (!first.ok) await c.close();
+  assert.equal(first.ok, true);
+  return { c, logged };
 }
 
 /** One tag; a failed request (connection-level) becomes a failed outcome like a per-item error. */
@@ -282,17 +278,92 @@ describe("reliability: faults on the path and in the controller", function () {
     }
   });
 
-  it("IntegrityId mismatch → protocol error", async () => {
-    const c = connection(sim, sim.port);
+  // Policy changed (RELIABILITY, IntegrityId line): TLS already protects the answer and the
+  // hardware-validated drivers log or ignore a mismatch, so it no longer ends the connection.
+  it("IntegrityId mismatch → logged once per session with both values, counted in the diagnostics; the session continues", async () => {
+    const { c, logged } = await connectedWithLog(sim);
     try {
-      c.start();
-      assert.equal((await readOne(c)).ok, true);
+      const connections = sim.stats.connectionsTotal;
       sim.faults.wrongIntegrityId = true;
-      failedWith(await readOne(c), "ERR_S7_PROTOCOL", /IntegrityId/);
+      for (let i = 0; i < 3; i++) assert.deepEqual(await c.read(["Line.Setpoint"]), [{ tag: "Line.Setpoint", ok: true, value: 1200 }]);
+      assert.equal(c.diagnostics.integrityIdMismatches, 3);
+      assert.equal(logged.length, 1, logged.join("\n"));
+      assert.match(logged[0]!, /IntegrityId (\d+), expected (\d+)/);
+      const [, got, expected] = /IntegrityId (\d+), expected (\d+)/.exec(logged[0]!)!;
+      assert.equal(Number(got), Number(expected) + 1, "both values are named");
+      assert.equal(sim.stats.connectionsTotal, connections, "no reconnect");
+      assert.equal(c.status.state, "connected");
     } finally {
       await c.close();
     }
   });
+
+  it("Negative ReturnValue next to per-item results → only the failing item fails; counted and logged once", async () => {
+    const { c, logged } = await connectedWithLog(sim);
+    try {
+      sim.faults.returnValueOnItemError = "also";
+      for (let i = 0; i < 2; i++) {
+        const [good, bad, other] = await c.read(["Line.Setpoint", "DB99.DBW0:INT", "Line.Name"]);
+        assert.deepEqual(good, { tag: "Line.Setpoint", ok: true, value: 1200 });
+        failedWith(bad!, "ERR_S7_ITEM", /DB99\.DBW0:INT.*-12/);
+        assert.deepEqual(other, { tag: "Line.Name", ok: true, value: "PLC1" });
+      }
+      const [written, refused] = await c.write([
+        { tag: "Line.Setpoint", value: 1201 },
+        { tag: "DB99.DBW0:INT", value: 1 },
+      ]);
+      assert.equal(written!.ok, true, "the write's item list decides as well");
+      assert.equal(refused!.ok, false);
+      assert.equal(sim.getValue("Line.Setpoint"), 1201);
+      assert.equal(c.diagnostics.negativeReturnValues, 3);
+      assert.equal(logged.filter((l) => /ReturnValue -12/.test(l)).length, 2, `one line per kind (read, write): ${logged.join("\n")}`);
+      await c.write([{ tag: "Line.Setpoint", value: 1200 }]);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it("Negative ReturnValue without per-item lists → every item of that request fails with the PLC's code; the session continues", async () => {
+    const c = connection(sim, sim.port);
+    try {
+      c.start();
+      assert.equal((await readOne(c)).ok, true);
+      sim.faults.returnValueOnItemError = "only";
+      // Absolute addresses: no re-resolution, so each outcome shows what the answer said.
+      const outcomes = await c.read(["DB10.DBW0:INT", "DB99.DBW0:INT"]);
+      for (const o of outcomes) failedWith(o, "ERR_S7_ITEM", /-12/);
+      sim.faults.returnValueOnItemError = undefined;
+      assert.equal((await c.read(["DB10.DBW0:INT"]))[0]!.ok, true);
+      assert.equal(c.status.state, "connected");
+    } finally {
+      await c.close();
+    }
+  });
+
+  for (const mode of [undefined, "only"] as const) {
+    it(`Program changed under a resolved tag (stale symbol, ${mode === undefined ? "per-item error" : "ReturnValue only"}) → resolved afresh once and read right`, async () => {
+      const own = await Simulator.start({
+        ...defaultSimulatorConfig(),
+        dataBlocks: [{ name: "Cell", number: 30, members: [{ name: "A", type: "Int", value: 10 }, { name: "B", type: "Int", value: 11 }] }],
+      });
+      const c = connection(own, own.port);
+      try {
+        c.start();
+        assert.deepEqual(await c.read(["Cell.B"]), [{ tag: "Cell.B", ok: true, value: 11 }]);
+        // A new program: A and B swap places, so the LID the client resolved for A now holds B
+        // and the symbol CRC of the old path no longer matches.
+        const [a, b] = own.table.blocks[0]!.type.members;
+        [a!.name, b!.name] = [b!.name, a!.name];
+        own.faults.returnValueOnItemError = mode;
+        const explores = own.stats.requestsByService.Explore ?? 0;
+        assert.deepEqual(await c.read(["Cell.A"]), [{ tag: "Cell.A", ok: true, value: 11 }]);
+        assert.ok((own.stats.requestsByService.Explore ?? 0) > explores, "the symbols were explored afresh");
+      } finally {
+        await c.close();
+        await own.stop();
+      }
+    });
+  }
 
   it("PLC restarts (RST, then refusals, then back) → reconnects automatically and resumes polling without a redeploy", async () => {
     const cfg = { ...defaultSimulatorConfig(), certificate: { mode: "self-signed" as const, dir: fs.mkdtempSync(path.join(os.tmpdir(), "s7-restart-")) } };

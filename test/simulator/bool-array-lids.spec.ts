@@ -5,12 +5,12 @@
  */
 import { strict as assert } from "node:assert";
 import type { ControllerSession } from "../../src/client/controller-session.js";
-import { SymbolTable } from "../../src/client/symbols.js";
-import { parseTagName } from "../../src/client/tag-name.js";
+import { SymbolTable } from "../../src/tags/symbols.js";
+import { parseTagName } from "../../src/tags/tag-name.js";
 import { arrayElementLid, arrayElementPosition } from "../../src/protocol/array-lid.js";
 import { Simulator } from "../../src/simulator/simulator.js";
 import { parsePlcTypeName, type ArrayType } from "../../src/values/plc-type.js";
-import { readFixtureJson } from "../support/fixtures.js";
+import { readFixtureJson } from "../../scripts/support/fixtures.js";
 import { openSession } from "./open-session.js";
 
 interface LidVectors {

@@ -17,8 +17,8 @@ import { TagTable } from "../../src/simulator/tag-table.js";
 import { ControllerModel } from "../../src/simulator/controller.js";
 import { SimulatedSession } from "../../src/simulator/session.js";
 import type { DataBlockConfig, MemberConfig } from "../../src/simulator/config.js";
-import { fixturePath } from "../support/fixtures.js";
-import { readS7Messages } from "../support/pcap.js";
+import { fixturePath } from "../../scripts/support/fixtures.js";
+import { readS7Messages } from "../../scripts/support/pcap.js";
 
 /** Data blocks of the S7-1511 all-types project, from the XML shipped with its capture (types the simulator knows). */
 function projectBlocks(): DataBlockConfig[] {

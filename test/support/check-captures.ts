@@ -1,7 +1,7 @@
 /** Development aid: decodes and re-encodes every PDU of the captures and prints failures. */
 import * as fs from "node:fs";
-import { fixturePath } from "./fixtures.js";
-import { readS7Messages } from "./pcap.js";
+import { fixturePath } from "../../scripts/support/fixtures.js";
+import { readS7Messages } from "../../scripts/support/pcap.js";
 import { toHex } from "../../src/protocol/bytes.js";
 import { decodePdu, encodePdu } from "../../src/protocol/pdu.js";
 

@@ -86,7 +86,7 @@ export class FaultProxy {
       const out = Buffer.from(chunk);
       const at = this.faults.flipBitAt;
       if (at !== undefined && at >= this.downstreamBytes && at < this.downstreamBytes + out.length) {
-        out[at - this.downstreamBytes] ^= 0x01;
+        out.writeUInt8(out.readUInt8(at - this.downstreamBytes) ^ 0x01, at - this.downstreamBytes);
         this.faults.flipBitAt = undefined;
       }
       this.downstreamBytes += out.length;

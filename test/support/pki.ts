@@ -54,7 +54,7 @@ export function testPki(): TestPki {
     issueCertificate({ commonName: cn, ipAddresses: ["127.0.0.1"], issuer: root, ...extra });
   const selfSigned = generateSelfSigned({ commonName: "PLC_SELF", ipAddresses: ["127.0.0.1"] });
   const bad = Buffer.from(selfSigned.der);
-  bad[bad.length - 10] ^= 0xff; // the last bytes are the signature value
+  bad.writeUInt8(bad.readUInt8(bad.length - 10) ^ 0xff, bad.length - 10); // the last bytes are the signature value
   const endEntityIssuer = leaf("End Entity");
   const otherRoot = generateCa({ commonName: "Unknown Root CA" });
   cached = {

@@ -10,7 +10,7 @@ import { CotpLink, nextDtUnit, nextTpdu } from "../../src/transport/cotp-link.js
 import { CotpDuplex } from "../../src/transport/cotp-duplex.js";
 import { decodeInitSslRequest, encodeInitSslRequest, encodeInitSslResponse } from "../../src/transport/initssl.js";
 import { openSecureChannel } from "../../src/transport/client-channel.js";
-import { readFixtureJson } from "../support/fixtures.js";
+import { readFixtureJson } from "../../scripts/support/fixtures.js";
 import { PinnedVerifier } from "../support/pinned-verifier.js";
 
 interface TransportVectors {

@@ -2,10 +2,10 @@ import { strict as assert } from "node:assert";
 import { ValueError } from "../../src/errors.js";
 import { decodePValue, encodePValue, type PValue } from "../../src/protocol/pvalue.js";
 import { fromHex, toHex } from "../../src/protocol/bytes.js";
-import { PlcDate } from "../../src/client/plc-time.js";
+import { PlcDate } from "../../src/values/plc-time.js";
 import { decodeValue, encodeValue, DTL_STRUCT_ID } from "../../src/values/value-map.js";
 import { formatPlcType, parsePlcTypeName, type PlcType } from "../../src/values/plc-type.js";
-import { readFixtureJson } from "../support/fixtures.js";
+import { readFixtureJson } from "../../scripts/support/fixtures.js";
 
 interface ValueVectors {
   reads: { member: string; type: string; hex: string; json: unknown }[];

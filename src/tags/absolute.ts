@@ -8,7 +8,7 @@ import { ValueError } from "../errors.js";
 import { Ids } from "../protocol/constants.js";
 import { dbArea, type ItemAddress } from "../protocol/address.js";
 import { bytesOf, pv, type PValue } from "../protocol/pvalue.js";
-import { formatValue } from "./plc-time.js";
+import { formatValue } from "../values/plc-time.js";
 import type { AbsoluteArea, AbsoluteTag, AbsoluteType } from "./tag-name.js";
 import { encodeValue } from "../values/value-map.js";
 import type { ElementaryTypeName } from "../values/plc-type.js";

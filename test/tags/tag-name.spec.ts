@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { parseTagName, formatTag, type TagAddress } from "../../src/client/tag-name.js";
+import { parseTagName, formatTag, type TagAddress } from "../../src/tags/tag-name.js";
 import { TagError } from "../../src/errors.js";
 
 function syntaxErrorOf(text: string): TagError {

@@ -12,7 +12,7 @@ import {
   ldtToDate,
   dateToLdt,
   checkTimeOfDayMs,
-} from "../../src/client/plc-time.js";
+} from "../../src/values/plc-time.js";
 import { fromHex, toHex } from "../../src/protocol/bytes.js";
 import { ValueError } from "../../src/errors.js";
 

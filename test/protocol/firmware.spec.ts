@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { parseControllerIdentity } from "../../src/client/firmware.js";
+import { parseControllerIdentity } from "../../src/protocol/firmware.js";
 
 describe("controller identity from the PAOM string", () => {
   const cases: Array<[string, string, string, string, boolean, string]> = [

@@ -5,7 +5,7 @@ import {
   encryptLegitimation,
   decryptLegitimation,
   sha1,
-} from "../../src/client/legitimation.js";
+} from "../../src/protocol/legitimation.js";
 import { fromHex, toHex } from "../../src/protocol/bytes.js";
 import { createHash } from "node:crypto";
 
