@@ -7,7 +7,7 @@
  * relationship in xl/_rels/workbook.xml.rels gives the sheet part, cells of
  * type "s" index xl/sharedStrings.xml, "inlineStr" cells carry their text.
  */
-import { checkPlcTag, checkUniqueTags } from "./checks.js";
+import { checkPlcTag, NameScope } from "./checks.js";
 import { tagFileError } from "./errors.js";
 import { emptyModel, type PlcTagEntry, type PlcTagTable, type TagFileModel } from "./model.js";
 import { DEFAULT_CULTURE } from "./tagtable-xml.js";
@@ -31,7 +31,7 @@ export function readTagtableXlsx(data: Buffer, file: string, culture = DEFAULT_C
 
   let header: Map<string, number> | undefined;
   const tables = new Map<string, PlcTagTable>();
-  const tags: PlcTagEntry[] = [];
+  const names = new NameScope("tag");
   for (const row of childrenNamed(sheetData, "row")) {
     const place = { file: where, line: row.line, element: `row r="${row.attributes.get("r") ?? "?"}"` };
     const cells = rowCells(row, shared, where);
@@ -48,6 +48,7 @@ export function readTagtableXlsx(data: Buffer, file: string, culture = DEFAULT_C
     };
     const raw = { name: cell("Name"), dataType: cell("Data Type"), address: cell("Logical Address") };
     checkPlcTag(raw, place);
+    names.add(raw.name, place);
     const tableName = cell("Path") || PLC_TAGS_SHEET;
     let table = tables.get(tableName);
     if (table === undefined) {
@@ -57,10 +58,8 @@ export function readTagtableXlsx(data: Buffer, file: string, culture = DEFAULT_C
     const comment = cell("Comment");
     const tag: PlcTagEntry = { ...raw, comment: comment === "" ? {} : { [culture]: comment }, table: tableName, source: { file: where, line: row.line } };
     table.tags.push(tag);
-    tags.push(tag);
   }
   if (header === undefined) throw tagFileError({ file: where, line: sheetData.line, element: sheetData.name }, `sheet "${PLC_TAGS_SHEET}" has no header row`);
-  checkUniqueTags(tags, "row");
   const model = emptyModel(file, "tagtable-xlsx");
   model.tagTables.push(...tables.values());
   return model;

@@ -62,6 +62,7 @@ class XmlReader {
     private readonly file: string,
     private readonly limits: XmlLimits,
   ) {
+    if (src.charCodeAt(0) === 0xfeff) this.pos = 1;
     if (src.length > limits.maxChars) {
       throw tagFileError({ file, line: 0, element: "document" }, `file too large (${src.length} characters, at most ${limits.maxChars})`);
     }
