@@ -17,6 +17,8 @@ export interface LogicalAddress {
 
 const PATTERN = /^%([IQM])([BWDLX]?)(\d{1,5})(?:\.(\d+))?$/;
 const WIDTH_BYTES: Record<AbsoluteWidth, number> = { X: 0, B: 1, W: 2, D: 4, L: 8 };
+/** What tag-name.ts reads a width as without a type suffix. */
+const WIDTH_DEFAULT: Record<AbsoluteWidth, AbsoluteType> = { X: "BOOL", B: "BYTE", W: "WORD", D: "DWORD", L: "LWORD" };
 
 /** Parses a logical address; a string saying what is wrong when it is not one. */
 export function parseLogicalAddress(text: string): LogicalAddress | string {
@@ -77,7 +79,7 @@ export function absoluteTagOf(tag: { name: string; dataType: string; address: st
   }
   const absoluteType = ABSOLUTE_TYPE[type.name.toUpperCase()];
   const place = address.width === "X" ? `${address.area}${address.byteOffset}.${address.bitOffset}` : `${address.area}${address.width}${address.byteOffset}`;
-  const suffix = absoluteType === undefined || address.width === "X" ? "" : `:${absoluteType}`;
+  const suffix = absoluteType === undefined || absoluteType === WIDTH_DEFAULT[address.width] ? "" : `:${absoluteType}`;
   const parsed = parseTagName(place + suffix);
   if (parsed.kind !== "absolute") throw new TagError("ERR_S7_TAG_SYNTAX", `tag ${tag.name}: ${tag.address} does not give an absolute address`, { tag: tag.name });
   return parsed;
