@@ -33,7 +33,8 @@ const SYSTEM_TYPE = /^(IEC_[A-Z]+|T(ON|OF|P|ONR)_(L?TIME)|CTU?D?_[A-Z]+|Hw_[A-Za
 
 /** Parses a type name; undefined when it is not a type TIA Portal writes. */
 export function parseDataType(text: string): DataTypeSyntax | undefined {
-  const t = text.trim();
+  // Older exports append a library version to system types ("DTL:v1.0"); newer ones use a Version attribute.
+  const t = text.trim().replace(/^([^"]+):v\d+(\.\d+)*$/i, "$1");
   if (/^"[^"]+"$/.test(t)) return { kind: "udt", name: t.slice(1, -1) };
   if (/^struct$/i.test(t)) return { kind: "struct" };
   const array = /^Array\s*\[(.+?)\]\s+of\s+(.+)$/is.exec(t);
