@@ -4,6 +4,7 @@ import { ConfigError } from "../../../src/errors.js";
 import { parseTagFile, readTagFile } from "../../../src/tags/tia/load.js";
 import type { Member } from "../../../src/tags/tia/model.js";
 import { fixturePath } from "../../../scripts/support/fixtures.js";
+import { fixtureXlsx } from "./zip-builder.js";
 
 const fixture = (name: string): string => fixturePath("tia", name);
 const text = (name: string): string => fs.readFileSync(fixture(name), "utf8");
@@ -170,5 +171,38 @@ describe("tag files: whole or nothing", () => {
 
   it("an unreadable path is a ConfigError naming the file", () => {
     assert.throws(() => readTagFile(fixture("missing.xml")), (err: unknown) => err instanceof ConfigError && err.file === fixture("missing.xml") && /cannot read the tag file/.test(err.message));
+  });
+});
+
+describe("tag files: malformed input never escapes as anything but the one ConfigError", () => {
+  function onlyConfigErrors(data: Buffer, name: string): number {
+    try {
+      parseTagFile(data, name);
+      return 0;
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw new Error(`${name}: ${String(err)}`);
+      assert.match(err.message, /^[^\n]+$/, "one line");
+      return 1;
+    }
+  }
+
+  it("every truncation of every XML fixture is refused with a ConfigError", () => {
+    let refused = 0;
+    for (const name of ["tagtable-export.xml", "simaticml-tags.xml", "simaticml-db.xml", "simaticml-udt.xml"]) {
+      const data = fs.readFileSync(fixture(name));
+      for (let length = 0; length < data.length - 12; length += 7) refused += onlyConfigErrors(data.subarray(0, length), name);
+    }
+    assert.ok(refused > 600, `${refused} truncations refused`);
+  });
+
+  it("byte flips of an xlsx are refused with a ConfigError or read whole", () => {
+    const xlsx = fixtureXlsx();
+    let refused = 0;
+    for (let i = 0; i < xlsx.length; i += 3) {
+      const copy = Buffer.from(xlsx);
+      copy[i] = copy[i]! ^ 0x5a;
+      refused += onlyConfigErrors(copy, "flip.xlsx");
+    }
+    assert.ok(refused > xlsx.length / 6, `${refused} of ${Math.ceil(xlsx.length / 3)} damaged copies refused`);
   });
 });
