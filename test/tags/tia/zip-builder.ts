@@ -23,25 +23,11 @@ export function buildZip(entries: readonly ZipEntrySpec[]): Buffer {
     const name = Buffer.from(e.name, "utf8");
     const size = e.declaredSize ?? data.length;
     const crc = zlib.crc32(data);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(method, 8);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(size, 22);
-    local.writeUInt16LE(name.length, 26);
+    // Fields both headers carry, as offsets from the method field (local header: 8, central entry: 10).
+    const shared: [number, number, number][] = [[method, 16, 0], [crc, 32, 6], [body.length, 32, 10], [size, 32, 14], [name.length, 16, 18]];
+    const local = header(30, 0x04034b50, [[20, 16, 4], ...shared.map(([v, bits, at]): [number, number, number] => [v, bits, at + 8])]);
     locals.push(local, name, body);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(method, 10);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(body.length, 20);
-    central.writeUInt32LE(size, 24);
-    central.writeUInt16LE(name.length, 28);
-    central.writeUInt32LE(offset, 42);
+    const central = header(46, 0x02014b50, [[20, 16, 4], [20, 16, 6], ...shared.map(([v, bits, at]): [number, number, number] => [v, bits, at + 10]), [offset, 32, 42]]);
     centrals.push(central, name);
     offset += 30 + name.length + body.length;
   }
@@ -53,6 +39,17 @@ export function buildZip(entries: readonly ZipEntrySpec[]): Buffer {
   end.writeUInt32LE(directory.length, 12);
   end.writeUInt32LE(offset, 16);
   return Buffer.concat([...locals, directory, end]);
+}
+
+/** A zip header: its signature, then [value, bits, offset] fields, all little-endian. */
+function header(length: number, signature: number, fields: readonly [number, number, number][]): Buffer {
+  const b = Buffer.alloc(length);
+  b.writeUInt32LE(signature, 0);
+  for (const [value, bits, at] of fields) {
+    if (bits === 16) b.writeUInt16LE(value, at);
+    else b.writeUInt32LE(value, at);
+  }
+  return b;
 }
 
 const XLSX_PARTS: Record<string, string> = {
