@@ -36,19 +36,19 @@ export interface MemberLookup {
 
 export type TableLookup = PlcTagLookup | MemberLookup;
 
-type Symbol = { kind: "tag"; tag: PlcTagEntry } | { kind: "db"; db: GlobalDataBlock };
+type NamedObject = { kind: "tag"; tag: PlcTagEntry; source: SourceLocation } | { kind: "db"; db: GlobalDataBlock; source: SourceLocation };
 
 export class TagTableSet {
-  private readonly symbols = new Map<string, Symbol>();
+  private readonly symbols = new Map<string, NamedObject>();
   private readonly types = new Map<string, PlcStruct>();
   readonly files: readonly TagFileModel[];
 
   constructor(models: readonly TagFileModel[]) {
     this.files = [...models];
     for (const model of models) {
-      for (const table of model.tagTables) for (const tag of table.tags) this.define(this.symbols, tag.name, { kind: "tag", tag }, tag.source, "name");
-      for (const db of model.dataBlocks) this.define(this.symbols, db.name, { kind: "db", db }, db.source, "name");
-      for (const type of model.types) this.define(this.types, type.name, type, type.source, "PLC data type");
+      for (const table of model.tagTables) for (const tag of table.tags) this.define(this.symbols, tag.name, { kind: "tag", tag, source: tag.source }, "name");
+      for (const db of model.dataBlocks) this.define(this.symbols, db.name, { kind: "db", db, source: db.source }, "name");
+      for (const type of model.types) this.define(this.types, type.name, type, "PLC data type");
     }
   }
 
@@ -69,11 +69,11 @@ export class TagTableSet {
     return [...this.symbols.values()].flatMap((s) => (s.kind === "tag" ? [s.tag] : []));
   }
 
-  private define<T>(map: Map<string, T>, name: string, value: T, source: SourceLocation, what: string): void {
+  private define<T extends { source: SourceLocation }>(map: Map<string, T>, name: string, value: T, what: string): void {
     const key = name.toLowerCase();
-    const existing = map.get(key);
-    if (existing !== undefined) {
-      const first = sourceOf(existing as Symbol | PlcStruct);
+    const first = map.get(key)?.source;
+    if (first !== undefined) {
+      const { source } = value;
       throw new ConfigError(`duplicate ${what} "${name}": ${first.file}:${first.line} and ${source.file}:${source.line}`, { file: source.file });
     }
     map.set(key, value);
@@ -147,9 +147,4 @@ export class TagTableSet {
     }
     return undefined;
   }
-}
-
-function sourceOf(entry: Symbol | PlcStruct): SourceLocation {
-  if ("kind" in entry) return entry.kind === "tag" ? entry.tag.source : entry.db.source;
-  return entry.source;
 }
