@@ -74,4 +74,5 @@ function loadBuiltinCommands(): void {
   registerCommand("write", "write tags: write <host> <tag>=<value>…", async () => (await import("./controller-commands.js")).write);
   registerCommand("certs", "the certificate store: list | trust | untrust | details | import-crl", async () => (await import("./certs.js")).run);
   registerCommand("sim", "a simulated S7-1500 with Secure Communication", async () => (await import("./sim.js")).run);
+  registerCommand("tags", "what TIA Portal tag table exports hold: tags <file>… (XML, xlsx, SimaticML)", async () => (await import("./tags.js")).run);
 }
