@@ -19,7 +19,7 @@ export = function register(RED: RedRuntime): void {
     RED.nodes.createNode(this, config);
     const node = this;
     const tags = Array.isArray(config.tags) ? config.tags.filter((t): t is string => typeof t === "string") : [];
-    const int64: Int64Mode = INT64_MODES.includes(config.int64 as Int64Mode) ? (config.int64 as Int64Mode) : "bigint";
+    const int64: Int64Mode = INT64_MODES.includes(config.int64 as Int64Mode) ? (config.int64 as Int64Mode) : "string";
     const owner = connectionNodeOf(RED, config.connection);
     if (owner === undefined) {
       node.status({ fill: "red", shape: "ring", text: "s7-read.errors.noConnection" });

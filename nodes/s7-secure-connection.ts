@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { ConfigError, S7Error } from "../src/errors.js";
 import type { ConnectionStatus } from "../src/client/connection-manager.js";
 import { ControllerConnection } from "../src/client/controller-connection.js";
+import { CONNECTION_DEFAULTS } from "../src/client/defaults.js";
 import { openVerifiedChannel } from "../src/client/connect.js";
 import type { SessionInfo } from "../src/client/results.js";
 import { acquireStore, releaseStore } from "../src/trust/registry.js";
@@ -70,12 +71,18 @@ function publicCertificate(c: StoredCertificate): Record<string, unknown> {
   return { ...rest, validFrom: c.validFrom.toISOString(), validTo: c.validTo.toISOString() };
 }
 
+/** The connection defaults under the editor's property names. */
+function editorDefaults(): Record<string, number> {
+  const d = CONNECTION_DEFAULTS;
+  return { port: d.port, connectTimeout: d.connectTimeoutMs, requestTimeout: d.requestTimeoutMs, reconnectMin: d.reconnectMinMs, reconnectMax: d.reconnectMaxMs };
+}
+
 export = function register(RED: RedRuntime): void {
   function S7SecureConnectionNode(this: ConnectionNode, config: ConnectionConfig): void {
     RED.nodes.createNode(this, config);
     const node = this;
     const users = new Map<RedNode, (status: ConnectionStatus<SessionInfo>) => void>();
-    const name = (config.name ?? "").trim() || `${config.host ?? ""}:${String(config.port ?? 102)}`;
+    const name = (config.name ?? "").trim() || `${config.host ?? ""}:${String(config.port ?? CONNECTION_DEFAULTS.port)}`;
     let connection: ControllerConnection | undefined;
     let configError: Error | undefined;
     let store: CertificateStore | undefined;
@@ -111,15 +118,15 @@ export = function register(RED: RedRuntime): void {
         {
           name,
           host: config.host ?? "",
-          port: numberProperty(config.port, 102),
+          port: numberProperty(config.port, CONNECTION_DEFAULTS.port),
           accessPoint: config.accessPoint ?? "",
           forceConnectionState: flag(config.forceConnectionState, 1),
           useAlternativeAddress: flag(config.useAlternativeAddress, 0),
           alternativeAddress: config.alternativeAddress ?? "",
-          connectTimeoutMs: numberProperty(config.connectTimeout, 10_000),
-          requestTimeoutMs: numberProperty(config.requestTimeout, 5000),
-          reconnectMinMs: numberProperty(config.reconnectMin, 1000),
-          reconnectMaxMs: numberProperty(config.reconnectMax, 30_000),
+          connectTimeoutMs: numberProperty(config.connectTimeout, CONNECTION_DEFAULTS.connectTimeoutMs),
+          requestTimeoutMs: numberProperty(config.requestTimeout, CONNECTION_DEFAULTS.requestTimeoutMs),
+          reconnectMinMs: numberProperty(config.reconnectMin, CONNECTION_DEFAULTS.reconnectMinMs),
+          reconnectMaxMs: numberProperty(config.reconnectMax, CONNECTION_DEFAULTS.reconnectMaxMs),
           ...(credentials.username ? { username: credentials.username } : {}),
           ...(credentials.password ? { password: credentials.password } : {}),
         },
@@ -176,6 +183,8 @@ export = function register(RED: RedRuntime): void {
 
   RED.nodes.registerType("s7-secure-connection", S7SecureConnectionNode, {
     credentials: { username: { type: "text" }, password: { type: "password" } },
+    // The editor dialog takes its defaults from here (RED.settings.s7SecureConnectionDefaults).
+    settings: { s7SecureConnectionDefaults: { value: editorDefaults(), exportable: true } },
   });
 
   // --- admin endpoints (docs/EDITOR.md) -------------------------------------

@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { ConfigError } from "../errors.js";
 import { parsePort } from "../client/alternative-address.js";
+import { CONNECTION_DEFAULTS } from "../client/defaults.js";
 import { CertificateStore } from "../trust/store.js";
 import { DeviceCertificateVerifier } from "../trust/verifier.js";
 import { numberOption, type CliIO } from "./io.js";
@@ -43,10 +44,10 @@ export function controllerTarget(
   }
   return {
     host: host.trim(),
-    port: values.port === undefined ? 102 : parsePort(values.port, "--port"),
+    port: values.port === undefined ? CONNECTION_DEFAULTS.port : parsePort(values.port, "--port"),
     store,
     verifier: new DeviceCertificateVerifier({ store, rootCAs }),
     ...(password === undefined ? {} : { password }),
-    timeoutMs: numberOption("timeout", values.timeout, 10_000),
+    timeoutMs: numberOption("timeout", values.timeout, CONNECTION_DEFAULTS.connectTimeoutMs),
   };
 }

@@ -82,6 +82,13 @@ describe("s7-switch-connection messages", () => {
     assert.throws(() => switchCommandFromMessage({ action: "jump" }, "PLC1"), /unknown action "jump"/);
   });
 
+  it("takes the empty topic of a default inject node as no topic", () => {
+    assert.deepEqual(switchCommandFromMessage({ topic: "", payload: "switch" }, "PLC1"), { kind: "action", action: "switch" });
+    assert.deepEqual(switchCommandFromMessage({ topic: "  ", payload: "switchBack" }, "PLC1"), { kind: "action", action: "switchBack" });
+    assert.deepEqual(switchCommandFromMessage({ topic: null, payload: "switch" }, "PLC1"), { kind: "action", action: "switch" });
+    assert.throws(() => switchCommandFromMessage({ topic: "", payload: "jump" }, "PLC1"), /unknown action "jump"/);
+  });
+
   it("takes a system tag in msg.topic, with or without the @connection@ prefix", () => {
     assert.deepEqual(switchCommandFromMessage({ topic: "@PLC1@ForceConnectionState", payload: 0 }, "PLC1"), {
       kind: "set",
