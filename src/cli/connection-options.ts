@@ -18,9 +18,20 @@ export interface ControllerTarget {
   timeoutMs: number;
 }
 
-/** Default store: ~/.s7-secure/pki (the same folder for every command run). */
-export function defaultStoreDir(): string {
-  return path.join(os.homedir(), ".s7-secure", "pki");
+/**
+ * Default store: the one Node-RED's connection nodes use by default
+ * (`~/.node-red/s7-secure/pki`) when there is a Node-RED user directory, so
+ * that a certificate trusted here is trusted there; else `~/.s7-secure/pki`.
+ */
+export function defaultStoreDir(home: string = os.homedir()): string {
+  const nodeRed = path.join(home, ".node-red");
+  return fs.existsSync(nodeRed) ? path.join(nodeRed, "s7-secure", "pki") : path.join(home, ".s7-secure", "pki");
+}
+
+/** A store named with --store must exist: a typo never becomes a new, empty store. */
+export function namedStoreDir(dir: string): string {
+  if (!fs.existsSync(dir)) throw new ConfigError(`the store folder does not exist (--store ${dir})`, { file: dir });
+  return dir;
 }
 
 export function controllerTarget(
@@ -36,7 +47,7 @@ export function controllerTarget(
       throw new ConfigError(`cannot read the root CA file: ${(err as Error).message}`, { file });
     }
   });
-  const store = new CertificateStore(values.store ?? defaultStoreDir());
+  const store = new CertificateStore(values.store === undefined ? defaultStoreDir() : namedStoreDir(values.store));
   let password: string | undefined;
   if (values["password-env"] !== undefined) {
     password = io.env[values["password-env"]];
