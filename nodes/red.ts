@@ -6,7 +6,7 @@
 import type { ConnectionStatus } from "../src/client/connection-manager.js";
 import type { SessionInfo } from "../src/client/results.js";
 import * as path from "node:path";
-import { connectionNodeStatus } from "../src/flow/status.js";
+import { connectionNodeStatus, type NodeStatus } from "../src/flow/status.js";
 
 export interface NodeMessage {
   _msgid?: string;
@@ -63,7 +63,11 @@ export interface RedRuntime {
 
 /** Shows a connection state on a node (keys from the "s7-secure-connection.status" block of every catalogue). */
 export function showConnectionStatus(RED: RedRuntime, node: RedNode, status: ConnectionStatus<SessionInfo>): void {
-  const s = connectionNodeStatus(status);
+  showStatus(RED, node, connectionNodeStatus(status));
+}
+
+/** Shows a status whose key is in the "s7-secure-connection.status" block; no key clears it. */
+export function showStatus(RED: RedRuntime, node: RedNode, s: NodeStatus): void {
   if (s.key === undefined) {
     node.status({});
     return;

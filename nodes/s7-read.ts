@@ -1,7 +1,10 @@
 /** s7-read: reads tags on input or on its own interval (SPEC §2). Thin: the work is in src/flow and src/client. */
-import type { Int64Mode } from "../src/client/results.js";
+import type { ConnectionStatus } from "../src/client/connection-manager.js";
+import type { Int64Mode, ReadOutcome, SessionInfo } from "../src/client/results.js";
 import { readRequestFromMessage, readResultMessage } from "../src/flow/read-message.js";
-import { connectionNodeOf, numberProperty, showConnectionStatus, type NodeMessage, type RedNode, type RedRuntime } from "./red.js";
+import { RepeatedFailureGate, failureReason } from "../src/flow/repeated-failure.js";
+import { flowNodeStatus, tagFailureStatus, type NodeStatus } from "../src/flow/status.js";
+import { connectionNodeOf, numberProperty, showStatus, type NodeMessage, type RedNode, type RedRuntime } from "./red.js";
 
 interface ReadConfig {
   id: string;
@@ -26,21 +29,41 @@ export = function register(RED: RedRuntime): void {
       node.on("input", (_msg, _send, done) => done(new Error(RED._("s7-read.errors.noConnection"))));
       return;
     }
-    owner.register(node, (status) => showConnectionStatus(RED, node, status));
+    // The status: this node's failed tags while the connection is up, else the connection's state.
+    let connectionStatus: ConnectionStatus<SessionInfo> | undefined;
+    let tagFailure: NodeStatus | undefined;
+    const render = (): void => {
+      if (connectionStatus) showStatus(RED, node, flowNodeStatus(connectionStatus, tagFailure));
+    };
+    owner.register(node, (status) => {
+      connectionStatus = status;
+      render();
+    });
 
-    const read = async (msg: NodeMessage): Promise<{ msg: NodeMessage; error?: Error; send: boolean }> => {
+    const read = async (msg: NodeMessage): Promise<{ msg: NodeMessage; error?: Error; send: boolean; errors?: Record<string, string> }> => {
       const connection = owner.connection;
       if (connection === undefined) throw owner.configError ?? new Error(RED._("s7-read.errors.noConnection"));
       const request = readRequestFromMessage(msg, tags);
-      const outcomes = await connection.read(request.tags);
+      let outcomes: ReadOutcome[];
+      try {
+        outcomes = await connection.read(request.tags);
+      } catch (err) {
+        tagFailure = undefined; // the connection's own status tells this one
+        render();
+        throw err;
+      }
       const result = readResultMessage(outcomes, request, int64);
+      const failed = outcomes.filter((o) => !o.ok).length;
+      tagFailure = failed > 0 ? tagFailureStatus(failed, outcomes.length) : undefined;
+      render();
       if (!result.nothingRead) {
         msg.payload = result.payload;
         if (request.single) msg.topic = request.tags[0];
         if (result.errors) msg.errors = result.errors;
         else delete msg.errors;
       }
-      return { msg, send: !result.nothingRead, ...(result.error ? { error: result.error } : {}) };
+      const perTag = Object.fromEntries(outcomes.flatMap((o) => (o.ok ? [] : [[o.tag, o.error.message] as const])));
+      return { msg, send: !result.nothingRead, ...(result.error ? { error: result.error, errors: perTag } : {}) };
     };
 
     node.on("input", (msg, send, done) => {
@@ -54,7 +77,9 @@ export = function register(RED: RedRuntime): void {
     });
 
     // Own interval: one read at a time; a tick while a read is still running is skipped.
+    // A failure is reported once per distinct reason, then only shown in the status (README).
     const interval = numberProperty(config.interval, 0);
+    const gate = new RepeatedFailureGate();
     let timer: NodeJS.Timeout | undefined;
     let busy = false;
     if (interval >= 100) {
@@ -64,9 +89,13 @@ export = function register(RED: RedRuntime): void {
         read({}).then(
           (r) => {
             if (r.send) node.send(r.msg);
-            if (r.error) node.error(r.error, r.msg);
+            if (r.error === undefined) gate.succeeded();
+            else if (gate.shouldReport(failureReason(r.error, r.errors))) node.error(r.error, r.msg);
           },
-          (err: unknown) => node.error(err),
+          (err: unknown) => {
+            const error = err instanceof Error ? err : new Error(String(err));
+            if (gate.shouldReport(failureReason(error))) node.error(error);
+          },
         ).finally(() => (busy = false));
       }, interval);
     }

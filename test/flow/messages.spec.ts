@@ -2,7 +2,8 @@ import { strict as assert } from "node:assert";
 import { readRequestFromMessage, readResultMessage } from "../../src/flow/read-message.js";
 import { writeEntriesFromMessage, writeResultMessage } from "../../src/flow/write-message.js";
 import { switchCommandFromMessage, switchStatusPayload } from "../../src/flow/switch-message.js";
-import { connectionNodeStatus } from "../../src/flow/status.js";
+import { connectionNodeStatus, flowNodeStatus, tagFailureStatus, COMMAND_REJECTED_STATUS } from "../../src/flow/status.js";
+import { RepeatedFailureGate, failureReason } from "../../src/flow/repeated-failure.js";
 import { applyInt64Mode } from "../../src/flow/int64.js";
 import { ItemError, S7Error, ValueError } from "../../src/errors.js";
 import type { ConnectionStatus } from "../../src/client/connection-manager.js";
@@ -163,5 +164,47 @@ describe("s7-switch-connection messages", () => {
     assert.equal(connectionNodeStatus({ ...connected, state: "reconnect-wait", lastError: new S7Error("ERR_S7_UNTRUSTED", "manual trust required") }).key, "untrusted");
     const off = { ...connected, state: "disconnected" as const, systemTags: { ...connected.systemTags, ForceConnectionState: 0 as const } };
     assert.equal(connectionNodeStatus(off).key, "forcedOff");
+  });
+
+  it("names the alternative controller by its certificate's CN, else its address", () => {
+    const fresh = { ...connected, info: { ...connected.info!, verdict: { ...connected.info!.verdict, warnings: [] } } };
+    const plc2 = { ...fresh, alternative: true, info: { ...fresh.info, verdict: { ...fresh.info.verdict, certificate: { ...fresh.info.verdict.certificate, subject: "O=Plant, CN=PLC2" } } } };
+    assert.deepEqual(connectionNodeStatus(plc2), { fill: "green", shape: "dot", key: "alternative", params: { name: "PLC2" } });
+    const noCn = { ...plc2, info: { ...plc2.info, verdict: { ...plc2.info.verdict, certificate: { ...plc2.info.verdict.certificate, subject: "O=Plant" } } } };
+    assert.deepEqual(connectionNodeStatus(noCn).params, { name: "127.0.0.1" });
+  });
+
+  it("shows a node's own problem only while the connection is up", () => {
+    const fresh = { ...connected, info: { ...connected.info!, verdict: { ...connected.info!.verdict, warnings: [] } } };
+    const own = tagFailureStatus(1, 4);
+    assert.deepEqual(own, { fill: "yellow", shape: "dot", key: "tagsFailed", params: { failed: "1", total: "4" } });
+    assert.deepEqual(flowNodeStatus(fresh, own), own);
+    assert.deepEqual(flowNodeStatus(fresh, undefined), connectionNodeStatus(fresh));
+    const waiting = { ...fresh, state: "reconnect-wait" as const, lastError: new S7Error("ERR_S7_UNTRUSTED", "manual trust required") };
+    assert.equal(flowNodeStatus(waiting, own).key, "untrusted");
+    assert.equal(COMMAND_REJECTED_STATUS.key, "commandRejected");
+  });
+});
+
+describe("the repeated-failure rule", () => {
+  it("reports once per distinct reason until a success, counted over a run of polls", () => {
+    const gate = new RepeatedFailureGate();
+    const untrusted = failureReason(new S7Error("ERR_S7_UNTRUSTED", "manual trust required"));
+    const off = failureReason(new S7Error("ERR_S7_CLOSED", "ForceConnectionState = 0"));
+    const polls = [untrusted, untrusted, untrusted, off, off, "ok", off, off, untrusted];
+    const reported = polls.filter((reason) => {
+      if (reason === "ok") {
+        gate.succeeded();
+        return false;
+      }
+      return gate.shouldReport(reason);
+    });
+    assert.deepEqual(reported, [untrusted, off, off, untrusted]);
+  });
+
+  it("takes per-tag failures as one reason whatever the order of the tags", () => {
+    const e = new S7Error("ERR_S7_ITEM", "2 of 3 tags could not be read");
+    assert.equal(failureReason(e, { "A.x": "no member x", "A.y": "no member y" }), failureReason(e, { "A.y": "no member y", "A.x": "no member x" }));
+    assert.notEqual(failureReason(e, { "A.x": "no member x" }), failureReason(e, { "A.x": "access denied" }));
   });
 });
