@@ -13,6 +13,7 @@ import { ControllerConnection } from "../src/client/controller-connection.js";
 import { CONNECTION_DEFAULTS } from "../src/client/defaults.js";
 import { openVerifiedChannel } from "../src/client/connect.js";
 import type { SessionInfo } from "../src/client/results.js";
+import { connectionCertificateLists, offeredFingerprint } from "../src/flow/connection-certificates.js";
 import { acquireStore, releaseStore } from "../src/trust/registry.js";
 import type { CertificateStore, StoredCertificate } from "../src/trust/store.js";
 import { DeviceCertificateVerifier, splitPem } from "../src/trust/verifier.js";
@@ -38,7 +39,7 @@ interface ConnectionConfig {
   reconnectMax?: unknown;
 }
 
-type ConnectionNode = RedNode & ConnectionConfigNode & { store?: CertificateStore };
+type ConnectionNode = RedNode & ConnectionConfigNode & { store?: CertificateStore; offered: readonly string[] };
 
 function rootCertificates(RED: RedRuntime, config: ConnectionConfig): string[] {
   const pems = splitPem(config.rootCAs ?? "");
@@ -66,7 +67,7 @@ function flag(value: unknown, fallback: 0 | 1): 0 | 1 {
   return fallback;
 }
 
-function publicCertificate(c: StoredCertificate): Record<string, unknown> {
+function publicCertificate(c: StoredCertificate): Record<string, unknown> & { fingerprint256: string } {
   const { der: _der, ...rest } = c;
   return { ...rest, validFrom: c.validFrom.toISOString(), validTo: c.validTo.toISOString() };
 }
@@ -87,11 +88,14 @@ export = function register(RED: RedRuntime): void {
     let configError: Error | undefined;
     let store: CertificateStore | undefined;
     const warned = new Set<string>();
+    // Certificates this connection was offered (SHA-256), newest last: its Security tab shows them first.
+    const offered: string[] = [];
     let lastLogged: string | undefined;
 
     Object.defineProperties(node, {
       connectionName: { value: name },
       connection: { get: () => connection },
+      offered: { get: () => offered },
       configError: { get: () => configError },
       store: { get: () => store },
     });
@@ -148,6 +152,8 @@ export = function register(RED: RedRuntime): void {
         trustStore.off("crl-changed", retry);
       });
       connection.on("status", (status: ConnectionStatus<SessionInfo>) => {
+        const fingerprint = offeredFingerprint(status);
+        if (fingerprint !== undefined && !offered.includes(fingerprint)) offered.push(fingerprint);
         for (const warning of status.info?.verdict.warnings ?? []) {
           const key = `${status.info!.verdict.certificate.fingerprint256}:${warning.code}`;
           if (!warned.has(key)) {
@@ -207,7 +213,30 @@ export = function register(RED: RedRuntime): void {
     if (!n) return;
     if (!n.store) return fail(res, n.configError ?? new Error("no certificate store"));
     n.store.snapshot().then(
-      (snap) => res.json({ store: n.store?.dir, untrusted: snap.untrusted.map(publicCertificate), trusted: snap.trusted.map(publicCertificate), problems: snap.problems }),
+      (snap) => {
+        const lists = connectionCertificateLists({ trusted: snap.trusted.map(publicCertificate), untrusted: snap.untrusted.map(publicCertificate) }, n.offered);
+        res.json({
+          store: n.store?.dir,
+          untrusted: snap.untrusted.map(publicCertificate),
+          trusted: snap.trusted.map(publicCertificate),
+          thisConnection: lists.thisConnection,
+          otherTrusted: lists.trusted,
+          otherUntrusted: lists.otherUntrusted,
+          problems: snap.problems,
+        });
+      },
+      (err: unknown) => fail(res, err),
+    );
+  });
+
+  RED.httpAdmin.post("/s7-secure/:id/certificates/untrust", RED.auth.needsPermission("s7-secure.write"), (req, res) => {
+    const n = deployed(req, res);
+    if (!n) return;
+    const fingerprint = (req.body as { fingerprint256?: unknown } | undefined)?.fingerprint256;
+    if (typeof fingerprint !== "string" || fingerprint.trim() === "") return fail(res, new S7Error("ERR_S7_VALUE", "fingerprint256 missing"), 400);
+    if (!n.store) return fail(res, n.configError ?? new Error("no certificate store"));
+    n.store.untrust(fingerprint).then(
+      (c) => res.json({ ok: true, file: c.file }),
       (err: unknown) => fail(res, err),
     );
   });

@@ -4,6 +4,7 @@ import { writeEntriesFromMessage, writeResultMessage } from "../../src/flow/writ
 import { switchCommandFromMessage, switchStatusPayload } from "../../src/flow/switch-message.js";
 import { connectionNodeStatus, flowNodeStatus, tagFailureStatus, COMMAND_REJECTED_STATUS } from "../../src/flow/status.js";
 import { RepeatedFailureGate, failureReason } from "../../src/flow/repeated-failure.js";
+import { connectionCertificateLists, offeredFingerprint } from "../../src/flow/connection-certificates.js";
 import { applyInt64Mode } from "../../src/flow/int64.js";
 import { ItemError, S7Error, ValueError } from "../../src/errors.js";
 import type { ConnectionStatus } from "../../src/client/connection-manager.js";
@@ -206,5 +207,27 @@ describe("the repeated-failure rule", () => {
     const e = new S7Error("ERR_S7_ITEM", "2 of 3 tags could not be read");
     assert.equal(failureReason(e, { "A.x": "no member x", "A.y": "no member y" }), failureReason(e, { "A.y": "no member y", "A.x": "no member x" }));
     assert.notEqual(failureReason(e, { "A.x": "no member x" }), failureReason(e, { "A.x": "access denied" }));
+  });
+});
+
+describe("the Security tab's certificate lists", () => {
+  const a = { fingerprint256: "aa".repeat(32), subject: "CN=A" };
+  const b = { fingerprint256: "bb".repeat(32), subject: "CN=B" };
+  const c = { fingerprint256: "cc".repeat(32), subject: "CN=C" };
+
+  it("puts the offered certificates first, trusted or not, and keeps the rest apart", () => {
+    const lists = connectionCertificateLists({ trusted: [a, c], untrusted: [b] }, [b.fingerprint256, "AA:".repeat(31) + "AA"]);
+    assert.deepEqual(lists.thisConnection, [{ ...b, trusted: false }, { ...a, trusted: true }]);
+    assert.deepEqual(lists.trusted, [c]);
+    assert.deepEqual(lists.otherUntrusted, []);
+    assert.deepEqual(connectionCertificateLists({ trusted: [], untrusted: [b] }, []).otherUntrusted, [b]);
+  });
+
+  it("finds the offered certificate in a connected status or in a refusal", () => {
+    const base = { state: "reconnect-wait" as const, endpoint: { host: "h", port: 102, accessPoint: "" }, alternative: false, systemTags: { ForceConnectionState: 1 as const, UseAlternativeAddress: 0 as const, AlternativeAddress: "" } };
+    assert.equal(offeredFingerprint({ ...base, lastError: new S7Error("ERR_S7_UNTRUSTED", "manual trust required", { file: `/pki/untrusted/PLC1-${"ab".repeat(32)}.der` }) }), "ab".repeat(32));
+    assert.equal(offeredFingerprint({ ...base, lastError: new S7Error("ERR_S7_REVOKED", `revoked (SHA-256 ${"cd".repeat(32)})`) }), "cd".repeat(32));
+    assert.equal(offeredFingerprint({ ...base, lastError: new S7Error("ERR_S7_CONNECT", "refused") }), undefined);
+    assert.equal(offeredFingerprint(base), undefined);
   });
 });

@@ -362,6 +362,46 @@ describe("Node-RED nodes against simulated controllers (node-red-node-test-helpe
     assert.equal(statusOf("sw").text, "s7-secure-connection.status.alternative", "a successful command clears the rejection");
     assert.equal(statusOf("r1").fill, "green");
   });
+
+  it("the Security tab's lists: this connection's certificate first, trusted ones to untrust, other connections' apart", async () => {
+    fs.rmSync(path.join(store, "trusted", "PLC1.der"));
+    const other = await Simulator.start(simConfig("PLC3"));
+    try {
+      await load([
+        connectionNode("c1", "PLC1", plc1, store, { reconnectMin: 60_000, reconnectMax: 60_000 }),
+        connectionNode("c3", "PLC3", other, store, { reconnectMin: 60_000, reconnectMax: 60_000 }),
+      ]);
+      type Cert = { fingerprint256: string; subject: string; trusted?: boolean };
+      type Lists = { thisConnection: Cert[]; otherTrusted: Cert[]; otherUntrusted: Cert[] };
+      const lists = async (): Promise<Lists> => (await helper.request().get("/s7-secure/c1/certificates")).body as Lists;
+      let l = await lists();
+      for (let i = 0; i < 100 && (l.thisConnection.length === 0 || l.otherUntrusted.length === 0); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        l = await lists();
+      }
+      assert.deepEqual(l.thisConnection.map((c) => [c.fingerprint256, c.trusted]), [[plc1.fingerprint256, false]]);
+      assert.deepEqual(l.otherUntrusted.map((c) => c.fingerprint256), [other.fingerprint256], "PLC3's certificate is apart");
+      assert.deepEqual(l.otherTrusted, []);
+
+      const trust = await helper.request().post("/s7-secure/c1/certificates/trust").send({ fingerprint256: plc1.fingerprint256 });
+      assert.equal(trust.status, 200);
+      l = await lists();
+      assert.deepEqual(l.thisConnection.map((c) => [c.fingerprint256, c.trusted]), [[plc1.fingerprint256, true]], "still first, now trusted");
+      const c3 = (await helper.request().get("/s7-secure/c3/certificates")).body as Lists;
+      assert.deepEqual(c3.otherTrusted.map((c) => c.fingerprint256), [plc1.fingerprint256], "for PLC3 it is one of the store's trusted ones");
+
+      const untrust = await helper.request().post("/s7-secure/c1/certificates/untrust").send({ fingerprint256: plc1.fingerprint256 });
+      assert.equal(untrust.status, 200, JSON.stringify(untrust.body));
+      l = await lists();
+      assert.deepEqual(l.thisConnection.map((c) => [c.fingerprint256, c.trusted]), [[plc1.fingerprint256, false]]);
+      const again = await helper.request().post("/s7-secure/c1/certificates/untrust").send({ fingerprint256: plc1.fingerprint256 });
+      assert.equal(again.status, 400);
+      assert.match((again.body as { error: string }).error, /no certificate .* in trusted/);
+    } finally {
+      await helper.unload();
+      await other.stop();
+    }
+  });
 });
 
 export type { NodeUnderTest };
