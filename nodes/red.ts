@@ -6,7 +6,7 @@
 import type { ConnectionStatus } from "../src/client/connection-manager.js";
 import type { SessionInfo } from "../src/client/results.js";
 import * as path from "node:path";
-import { connectionNodeStatus, type NodeStatus } from "../src/flow/status.js";
+import { connectionNodeStatus, flowNodeStatus, type NodeStatus } from "../src/flow/status.js";
 
 export interface NodeMessage {
   _msgid?: string;
@@ -104,4 +104,32 @@ export function storeDirectory(RED: RedRuntime, configured: string | undefined):
   const userDir = RED.settings.userDir ?? process.cwd();
   const dir = (configured ?? "").trim();
   return dir === "" ? path.join(userDir, "s7-secure", "pki") : path.resolve(userDir, dir);
+}
+
+/**
+ * Registers a flow node with its connection and keeps its status: the
+ * node's own last problem (failed tags, a rejected command) — while the
+ * connection is up, or always with `ownAlways` — else the connection's
+ * state. Returns the setter for the node's own problem (undefined clears it).
+ */
+export function registerWithStatus(
+  RED: RedRuntime,
+  node: RedNode,
+  owner: ConnectionConfigNode,
+  options: { ownAlways?: boolean; onStatus?: (status: ConnectionStatus<SessionInfo>) => void } = {},
+): (own: NodeStatus | undefined) => void {
+  let connection: ConnectionStatus<SessionInfo> | undefined;
+  let own: NodeStatus | undefined;
+  const render = (): void => {
+    if (connection) showStatus(RED, node, options.ownAlways ? (own ?? connectionNodeStatus(connection)) : flowNodeStatus(connection, own));
+  };
+  owner.register(node, (status) => {
+    connection = status;
+    render();
+    options.onStatus?.(status);
+  });
+  return (next) => {
+    own = next;
+    render();
+  };
 }

@@ -1,10 +1,9 @@
 /** s7-read: reads tags on input or on its own interval (SPEC §2). Thin: the work is in src/flow and src/client. */
-import type { ConnectionStatus } from "../src/client/connection-manager.js";
-import type { Int64Mode, ReadOutcome, SessionInfo } from "../src/client/results.js";
+import type { Int64Mode, ReadOutcome } from "../src/client/results.js";
 import { readRequestFromMessage, readResultMessage } from "../src/flow/read-message.js";
 import { RepeatedFailureGate, failureReason } from "../src/flow/repeated-failure.js";
-import { flowNodeStatus, tagFailureStatus, type NodeStatus } from "../src/flow/status.js";
-import { connectionNodeOf, numberProperty, showStatus, type NodeMessage, type RedNode, type RedRuntime } from "./red.js";
+import { tagFailureStatus } from "../src/flow/status.js";
+import { connectionNodeOf, numberProperty, registerWithStatus, type NodeMessage, type RedNode, type RedRuntime } from "./red.js";
 
 interface ReadConfig {
   id: string;
@@ -30,15 +29,7 @@ export = function register(RED: RedRuntime): void {
       return;
     }
     // The status: this node's failed tags while the connection is up, else the connection's state.
-    let connectionStatus: ConnectionStatus<SessionInfo> | undefined;
-    let tagFailure: NodeStatus | undefined;
-    const render = (): void => {
-      if (connectionStatus) showStatus(RED, node, flowNodeStatus(connectionStatus, tagFailure));
-    };
-    owner.register(node, (status) => {
-      connectionStatus = status;
-      render();
-    });
+    const setTagFailure = registerWithStatus(RED, node, owner);
 
     const read = async (msg: NodeMessage): Promise<{ msg: NodeMessage; error?: Error; send: boolean; errors?: Record<string, string> }> => {
       const connection = owner.connection;
@@ -48,14 +39,12 @@ export = function register(RED: RedRuntime): void {
       try {
         outcomes = await connection.read(request.tags);
       } catch (err) {
-        tagFailure = undefined; // the connection's own status tells this one
-        render();
+        setTagFailure(undefined); // the connection's own status tells this one
         throw err;
       }
       const result = readResultMessage(outcomes, request, int64);
       const failed = outcomes.filter((o) => !o.ok).length;
-      tagFailure = failed > 0 ? tagFailureStatus(failed, outcomes.length) : undefined;
-      render();
+      setTagFailure(failed > 0 ? tagFailureStatus(failed, outcomes.length) : undefined);
       if (!result.nothingRead) {
         msg.payload = result.payload;
         if (request.single) msg.topic = request.tags[0];

@@ -4,10 +4,8 @@
  * "switch" / "switchBack", and a message on every change (SPEC §2, §3).
  */
 import { switchCommandFromMessage, switchStatusPayload } from "../src/flow/switch-message.js";
-import type { ConnectionStatus } from "../src/client/connection-manager.js";
-import type { SessionInfo } from "../src/client/results.js";
-import { COMMAND_REJECTED_STATUS, connectionNodeStatus, type NodeStatus } from "../src/flow/status.js";
-import { connectionNodeOf, showStatus, type RedNode, type RedRuntime } from "./red.js";
+import { COMMAND_REJECTED_STATUS } from "../src/flow/status.js";
+import { connectionNodeOf, registerWithStatus, type RedNode, type RedRuntime } from "./red.js";
 
 interface SwitchConfig {
   id: string;
@@ -28,19 +26,15 @@ export = function register(RED: RedRuntime): void {
     const topic = `@${owner.connectionName}@state`;
     let last = "";
     // A rejected command shows until the next command succeeds; otherwise the connection's state.
-    let connectionStatus: ConnectionStatus<SessionInfo> | undefined;
-    let rejected: NodeStatus | undefined;
-    const render = (): void => {
-      if (connectionStatus) showStatus(RED, node, rejected ?? connectionNodeStatus(connectionStatus));
-    };
-    owner.register(node, (status) => {
-      connectionStatus = status;
-      render();
-      const payload = switchStatusPayload(owner.connectionName, status);
-      const text = JSON.stringify(payload);
-      if (text === last) return;
-      last = text;
-      node.send({ topic, payload });
+    const setRejected = registerWithStatus(RED, node, owner, {
+      ownAlways: true,
+      onStatus: (status) => {
+        const payload = switchStatusPayload(owner.connectionName, status);
+        const text = JSON.stringify(payload);
+        if (text === last) return;
+        last = text;
+        node.send({ topic, payload });
+      },
     });
 
     node.on("input", (msg, send, done) => {
@@ -52,14 +46,10 @@ export = function register(RED: RedRuntime): void {
           if (command.kind === "action") await connection.switchTo(command.action === "switch");
           else if (command.kind === "set") for (const [tag, value] of command.values) await connection.setSystemTag(tag, value);
           else send({ ...msg, topic, payload: switchStatusPayload(owner.connectionName, connection.status) });
-          if (rejected) {
-            rejected = undefined;
-            render();
-          }
+          setRejected(undefined);
           done();
         } catch (err) {
-          rejected = COMMAND_REJECTED_STATUS;
-          render();
+          setRejected(COMMAND_REJECTED_STATUS);
           done(err instanceof Error ? err : new Error(String(err)));
         }
       })();

@@ -1,9 +1,7 @@
 /** s7-write: writes one tag or many (SPEC §2); values are checked before anything is sent. */
 import { nothingWritten, writeEntriesFromMessage, writeResultMessage } from "../src/flow/write-message.js";
-import type { ConnectionStatus } from "../src/client/connection-manager.js";
-import type { SessionInfo } from "../src/client/results.js";
-import { flowNodeStatus, tagFailureStatus, type NodeStatus } from "../src/flow/status.js";
-import { connectionNodeOf, showStatus, type RedNode, type RedRuntime } from "./red.js";
+import { tagFailureStatus } from "../src/flow/status.js";
+import { connectionNodeOf, registerWithStatus, type RedNode, type RedRuntime } from "./red.js";
 
 interface WriteConfig {
   id: string;
@@ -24,15 +22,7 @@ export = function register(RED: RedRuntime): void {
       return;
     }
     // The status: this node's tags not written by its last message while the connection is up, else the connection's state.
-    let connectionStatus: ConnectionStatus<SessionInfo> | undefined;
-    let tagFailure: NodeStatus | undefined;
-    const render = (): void => {
-      if (connectionStatus) showStatus(RED, node, flowNodeStatus(connectionStatus, tagFailure));
-    };
-    owner.register(node, (status) => {
-      connectionStatus = status;
-      render();
-    });
+    const setTagFailure = registerWithStatus(RED, node, owner);
 
     node.on("input", (msg, send, done) => {
       void (async () => {
@@ -43,8 +33,7 @@ export = function register(RED: RedRuntime): void {
           const outcomes = await connection.write(entries);
           const result = writeResultMessage(outcomes);
           const failed = outcomes.filter((o) => !o.ok).length;
-          tagFailure = failed > 0 ? tagFailureStatus(failed, outcomes.length) : undefined;
-          render();
+          setTagFailure(failed > 0 ? tagFailureStatus(failed, outcomes.length) : undefined);
           // A batch refused before sending (a bad name or value) produces no output, only the error.
           if (!nothingWritten(outcomes)) {
             msg.result = result.result;

@@ -15,6 +15,7 @@ import * as http from "node:http";
 import * as net from "node:net";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { CONNECTION_DEFAULTS } from "../src/client/defaults.js";
 import { Simulator } from "../src/simulator/simulator.js";
 import { loadSimulatorConfig } from "../src/simulator/config.js";
 
@@ -120,10 +121,10 @@ function demoFlows(plc1: Simulator, plc2: Simulator): FlowNode[] {
     rootCAFiles: "s7-secure/demo-root-ca.pem",
     rejectExpired: false,
     checkAddress: true,
-    connectTimeout: 10000,
-    requestTimeout: 5000,
-    reconnectMin: 1000,
-    reconnectMax: 10000,
+    connectTimeout: CONNECTION_DEFAULTS.connectTimeoutMs,
+    requestTimeout: CONNECTION_DEFAULTS.requestTimeoutMs,
+    reconnectMin: CONNECTION_DEFAULTS.reconnectMinMs,
+    reconnectMax: 10000, // shorter than the default: the demo's controllers come and go
   });
   return flows;
 }

@@ -7,28 +7,22 @@
  * S7_SCREENSHOTS_DIR when set (docs/images/ in the repository).
  */
 import { strict as assert } from "node:assert";
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
+import { cleanCopy } from "../package/clean-copy.js";
 
-const REPO = path.resolve(__dirname, "..", "..", "..");
 const CHROMIUM_PATHS = ["/usr/bin/chromium", "/usr/bin/chromium-browser"];
 const CHROMIUM = process.env.S7_CHROMIUM ?? CHROMIUM_PATHS.find((p) => fs.existsSync(p));
 const UI_PORT = 18880 + (process.pid % 100);
 const BASE = `http://127.0.0.1:${UI_PORT}`;
 
 /** The repository's tracked files (a fresh checkout), with the installed node_modules linked in. */
-function cleanCopy(): string {
+function freshCopy(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "s7-clean-"));
-  const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: REPO }).toString().split("\0").filter(Boolean);
-  for (const f of files) {
-    if (!fs.existsSync(path.join(REPO, f))) continue;
-    fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
-    fs.copyFileSync(path.join(REPO, f), path.join(dir, f));
-  }
-  fs.symlinkSync(path.join(REPO, "node_modules"), path.join(dir, "node_modules"), "dir");
+  cleanCopy(dir);
   return dir;
 }
 
@@ -69,7 +63,7 @@ describe("npm start from a clean copy, and the editor in a real browser", functi
   let page: Page;
 
   before(async () => {
-    copy = cleanCopy();
+    copy = freshCopy();
     child = spawn(process.platform === "win32" ? "npm.cmd" : "npm", ["start"], {
       cwd: copy,
       env: { ...process.env, S7_DEMO_PORT: String(UI_PORT), S7_DEMO_PLC1_PORT: "0", S7_DEMO_PLC2_PORT: "0" },

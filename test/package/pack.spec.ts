@@ -16,25 +16,14 @@ import * as path from "node:path";
 import { X509Certificate } from "node:crypto";
 import { Simulator } from "../../src/simulator/simulator.js";
 import { defaultSimulatorConfig } from "../../src/simulator/config.js";
+import { REPO, cleanCopy } from "./clean-copy.js";
 
-const REPO = path.resolve(__dirname, "..", "..", "..");
 const NAME = "@s7-secure/node-red-s7";
 /** Asynchronous, so that the simulator in this process keeps answering. */
 const run = promisify(execFile);
 
 interface PackedFile {
   path: string;
-}
-
-/** The repository's tracked and new files (what a clone has), with node_modules linked for the build. */
-function cleanCopy(dir: string): void {
-  const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: REPO }).toString().split("\0").filter(Boolean);
-  for (const f of files) {
-    if (!fs.existsSync(path.join(REPO, f))) continue;
-    fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
-    fs.copyFileSync(path.join(REPO, f), path.join(dir, f));
-  }
-  fs.symlinkSync(path.join(REPO, "node_modules"), path.join(dir, "node_modules"), "dir");
 }
 
 /** The runtime dependency closure of a package, found in a flat node_modules. */
