@@ -229,32 +229,23 @@ export = function register(RED: RedRuntime): void {
     );
   });
 
-  RED.httpAdmin.post("/s7-secure/:id/certificates/untrust", RED.auth.needsPermission("s7-secure.write"), (req, res) => {
-    const n = deployed(req, res);
-    if (!n) return;
-    const fingerprint = (req.body as { fingerprint256?: unknown } | undefined)?.fingerprint256;
-    if (typeof fingerprint !== "string" || fingerprint.trim() === "") return fail(res, new S7Error("ERR_S7_VALUE", "fingerprint256 missing"), 400);
-    if (!n.store) return fail(res, n.configError ?? new Error("no certificate store"));
-    n.store.untrust(fingerprint).then(
-      (c) => res.json({ ok: true, file: c.file }),
-      (err: unknown) => fail(res, err),
-    );
-  });
-
-  RED.httpAdmin.post("/s7-secure/:id/certificates/trust", RED.auth.needsPermission("s7-secure.write"), (req, res) => {
-    const n = deployed(req, res);
-    if (!n) return;
-    const fingerprint = (req.body as { fingerprint256?: unknown } | undefined)?.fingerprint256;
-    if (typeof fingerprint !== "string" || fingerprint.trim() === "") return fail(res, new S7Error("ERR_S7_VALUE", "fingerprint256 missing"), 400);
-    if (!n.store) return fail(res, n.configError ?? new Error("no certificate store"));
-    n.store.trust(fingerprint).then(
-      (c) => {
-        n.connection?.retryNow();
-        res.json({ ok: true, file: c.file });
-      },
-      (err: unknown) => fail(res, err),
-    );
-  });
+  // Trust moves a certificate from untrusted/ to trusted/ (and the connection retries at once); untrust moves it back.
+  for (const action of ["trust", "untrust"] as const) {
+    RED.httpAdmin.post(`/s7-secure/:id/certificates/${action}`, RED.auth.needsPermission("s7-secure.write"), (req, res) => {
+      const n = deployed(req, res);
+      if (!n) return;
+      const fingerprint = (req.body as { fingerprint256?: unknown } | undefined)?.fingerprint256;
+      if (typeof fingerprint !== "string" || fingerprint.trim() === "") return fail(res, new S7Error("ERR_S7_VALUE", "fingerprint256 missing"), 400);
+      if (!n.store) return fail(res, n.configError ?? new Error("no certificate store"));
+      n.store[action](fingerprint).then(
+        (c) => {
+          if (action === "trust") n.connection?.retryNow();
+          res.json({ ok: true, file: c.file });
+        },
+        (err: unknown) => fail(res, err),
+      );
+    });
+  }
 
   RED.httpAdmin.get("/s7-secure/:id/browse", RED.auth.needsPermission("s7-secure.write"), (req, res) => {
     const n = deployed(req, res);
