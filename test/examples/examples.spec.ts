@@ -53,7 +53,7 @@ describe("examples as shipped, in a Node-RED runtime", function () {
   let host: ChildProcess;
   let base: string;
   const received: DebugMessage[] = [];
-  let stderr = "";
+  let runtimeLog = "";
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "s7-examples-"));
@@ -69,14 +69,15 @@ describe("examples as shipped, in a Node-RED runtime", function () {
     fs.mkdirSync(path.join(userDir, "s7-secure"), { recursive: true });
     // The examples' connection imports the demo root CA from this file (as `npm start` writes it).
     fs.writeFileSync(path.join(userDir, "s7-secure", "demo-root-ca.pem"), plc2.caCertificatePem ?? "");
-    host = fork(path.join(__dirname, "runtime-host.js"), [userDir], { stdio: ["ignore", "ignore", "pipe", "ipc"] });
-    host.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+    host = fork(path.join(__dirname, "runtime-host.js"), [userDir], { stdio: ["ignore", "pipe", "pipe", "ipc"] });
+    host.stdout?.on("data", (d: Buffer) => (runtimeLog += d.toString()));
+    host.stderr?.on("data", (d: Buffer) => (runtimeLog += d.toString()));
     const port = await new Promise<number>((resolve, reject) => {
       host.on("message", (m: { listening?: number } & Partial<DebugMessage>) => {
         if (m.listening !== undefined) resolve(m.listening);
         else if (m.debug !== undefined && m.msg !== undefined) received.push({ debug: m.debug, msg: m.msg });
       });
-      host.on("exit", (code) => reject(new Error(`the runtime exited with ${code}:\n${stderr}`)));
+      host.on("exit", (code) => reject(new Error(`the runtime exited with ${code}:\n${runtimeLog}`)));
     });
     base = `http://127.0.0.1:${port}`;
   });
@@ -102,11 +103,19 @@ describe("examples as shipped, in a Node-RED runtime", function () {
     assert.ok(res.ok, `deploying ${file}: ${res.status} ${await res.text()}`);
   }
 
+  /** Clicks an inject node; a 404 means its flow is still starting after the deploy, so it is tried again for a while. */
   async function click(id: string): Promise<number> {
     const mark = received.length;
-    const res = await fetch(`${base}/inject/${id}`, { method: "POST" });
-    assert.equal(res.status, 200, `clicking ${id}: ${await res.text()}`);
-    return mark;
+    const end = Date.now() + 15_000;
+    for (;;) {
+      const res = await fetch(`${base}/inject/${id}`, { method: "POST" });
+      if (res.status === 404 && Date.now() < end) {
+        await new Promise((r) => setTimeout(r, 100));
+        continue;
+      }
+      assert.equal(res.status, 200, `clicking ${id}: ${await res.text()}\n${runtimeLog}`);
+      return mark;
+    }
   }
 
   /** The first message debug node `id` receives from position `from` on that matches. */
@@ -117,7 +126,7 @@ describe("examples as shipped, in a Node-RED runtime", function () {
       if (hit) return hit.msg;
       if (Date.now() > end) {
         const seen = received.filter((r) => r.debug === id).map((r) => JSON.stringify(r.msg).slice(0, 300));
-        throw new Error(`debug node ${id} received no matching message; it received:\n${seen.join("\n") || "(nothing)"}\n${stderr}`);
+        throw new Error(`debug node ${id} received no matching message; it received:\n${seen.join("\n") || "(nothing)"}\n${runtimeLog}`);
       }
       await new Promise((r) => setTimeout(r, 50));
     }
