@@ -74,6 +74,19 @@ describe("s7-write messages", () => {
     assert.equal(out.result["C.d"]!.ok, false);
     assert.equal(out.error?.code, "ERR_S7_ITEM");
   });
+
+  it("names what was written and what was not when a write stops part-way", () => {
+    const lost = new S7Error("ERR_S7_CONNECTION_CLOSED", "connection lost before the answer");
+    const out = writeResultMessage([
+      { tag: "A.a", ok: true, value: 1 },
+      { tag: "A.b", ok: true, value: 2 },
+      { tag: "A.c", ok: false, error: lost },
+      { tag: "A.d", ok: false, error: lost },
+    ]);
+    assert.deepEqual(out.result, { "A.a": { ok: true, value: 1 }, "A.b": { ok: true, value: 2 }, "A.c": { ok: false, error: lost.message }, "A.d": { ok: false, error: lost.message } });
+    assert.equal(out.error?.message, "2 of 4 tags were not written (A.c, A.d; written: A.a, A.b): connection lost before the answer");
+    assert.equal(out.error?.code, "ERR_S7_CONNECTION_CLOSED");
+  });
 });
 
 describe("s7-switch-connection messages", () => {
