@@ -33,7 +33,7 @@ interface DemoOptions {
 function demoOptions(argv: string[]): DemoOptions {
   const { values } = parseArgs({ args: argv, options: { port: { type: "string" }, reset: { type: "boolean" }, help: { type: "boolean" } }, strict: true });
   if (values.help) {
-    console.log("usage: npm start [-- --port N] [-- --reset]\n  --port N   the editor's port (default 1880)\n  --reset    deploy the example flows again, replacing the flows kept in .demo/");
+    console.log("usage: npm start -- [--port N] [--reset]\n  --port N   the editor's port (default 1880)\n  --reset    deploy the example flows again, replacing the flows kept in .demo/");
     process.exit(0);
   }
   const text = values.port ?? process.env.S7_DEMO_PORT ?? "1880";

@@ -15,8 +15,7 @@
 import { ControllerConnection, type BrowseResult } from "./client/controller-connection.js";
 import { openVerifiedChannel } from "./client/connect.js";
 import { CONNECTION_DEFAULTS } from "./client/defaults.js";
-import type { ConnectionStatus } from "./client/connection-manager.js";
-import type { ReadOutcome, SessionInfo, WriteOutcome } from "./client/results.js";
+import type { ReadOutcome, WriteOutcome } from "./client/results.js";
 import { ConfigError, S7Error } from "./errors.js";
 import { acquireStore, releaseStore } from "./trust/registry.js";
 import { DeviceCertificateVerifier, splitPem } from "./trust/verifier.js";
@@ -39,6 +38,9 @@ export type { ReadOutcome, WriteOutcome, SessionInfo } from "./client/results.js
 export type { BrowseResult } from "./client/controller-connection.js";
 export type { SymbolNode } from "./client/symbols.js";
 export { CONNECTION_DEFAULTS, type ConnectionDefaults } from "./client/defaults.js";
+
+/** What the connection reports about itself (state, endpoint, TLS, certificate verdict, identity). */
+export type ConnectionStatusView = ControllerConnection["status"];
 
 export interface ConnectOptions {
   host: string;
@@ -71,7 +73,7 @@ export interface Controller {
   /** The controller's tag tree. */
   browse(): Promise<BrowseResult>;
   /** Connection state, address, TLS, certificate verdict and controller identity. */
-  readonly status: ConnectionStatus<SessionInfo>;
+  readonly status: ConnectionStatusView;
   close(): Promise<void>;
 }
 
@@ -134,7 +136,7 @@ export async function connect(options: ConnectOptions): Promise<Controller> {
     releaseStore(store);
   };
   await new Promise<void>((resolve, reject) => {
-    const onStatus = (status: ConnectionStatus<SessionInfo>): void => {
+    const onStatus = (status: ConnectionStatusView): void => {
       if (status.state === "connected") {
         connection.off("status", onStatus);
         resolve();
