@@ -170,7 +170,7 @@ function loadBuiltinCommands(): void {
       "usage: s7-secure sim [options]",
       "",
       "A simulated controller on 127.0.0.1. Prints READY port=<n> fingerprint=<sha256>, then what it serves.",
-      "Takes controls as lines on standard input (RUN, STOP, faults); Ctrl-C stops it.",
+      "Takes controls as lines on standard input (stop, run, delay <ms>, drop-after <n>, …); Ctrl-C stops it.",
       "",
       "options:",
       "  --config FILE   controller, tags and certificate from a JSON file (docs/simulator/)",
