@@ -83,7 +83,8 @@ export = function register(RED: RedRuntime): void {
           },
           (err: unknown) => {
             const error = err instanceof Error ? err : new Error(String(err));
-            if (gate.shouldReport(failureReason(error))) node.error(error);
+            // With a message, so that Catch nodes see a polling failure too.
+            if (gate.shouldReport(failureReason(error))) node.error(error, { topic: tags.join(", ") });
           },
         ).finally(() => (busy = false));
       }, interval);

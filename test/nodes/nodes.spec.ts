@@ -303,6 +303,27 @@ describe("Node-RED nodes against simulated controllers (node-red-node-test-helpe
     assert.deepEqual(statusOf("onMsg"), { fill: "yellow", shape: "dot", text: "s7-secure-connection.status.tagsFailed" });
   });
 
+  it("a polling s7-read on an untrusted connection reports once, not on every poll", async () => {
+    fs.rmSync(path.join(store, "trusted", "PLC1.der"));
+    await load([
+      connectionNode("c1", "PLC1", plc1, store, { connectTimeout: 1000, reconnectMin: 100, reconnectMax: 200 }),
+      { id: "poll", type: "s7-read", connection: "c1", tags: ["Line.Counter"], interval: 100, int64: "string", wires: [["out"]] },
+      { id: "catcher", type: "catch", scope: null, uncaught: false, wires: [["caught"]] },
+      { id: "out", type: "helper" },
+      { id: "caught", type: "helper" },
+    ]);
+    const reports: string[] = [];
+    helper.getNode("caught").on("input", (m) => reports.push((m.error as { message: string }).message));
+    const attempts = () => plc1.stats.connectionsTotal;
+    const before = attempts();
+    // Every failed poll shows its status again: count those, and the controller's refused handshakes.
+    const polls = () => (helper.getNode("poll").status as unknown as StatusSpy).getCalls().filter((c) => c.thisValue.id === "poll").length;
+    await until("ten refused connection attempts and ten status updates", () => attempts() - before >= 10 && polls() >= 10, 30_000);
+    await until("the first report", () => reports.length >= 1, 10_000);
+    assert.equal(reports.length, 1, reports.join("\n"));
+    assert.equal(statusOf("poll").text, "s7-secure-connection.status.untrusted");
+  });
+
   it("s7-read: a successful read clears the tag-failure status", async () => {
     await load([
       connectionNode("c1", "PLC1", plc1, store),
