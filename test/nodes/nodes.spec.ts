@@ -33,6 +33,15 @@ describe("Node-RED nodes against simulated controllers (node-red-node-test-helpe
     fs.rmSync(store, { recursive: true, force: true });
   });
 
+  /** An s7-write w1 (output to helper "out") and a Catch node for all errors (to helper "caught"). */
+  const writeWithCatch = (): Record<string, unknown>[] => [
+    connectionNode("c1", "PLC1", plc1, store),
+    { id: "w1", type: "s7-write", connection: "c1", tag: "", wires: [["out"]] },
+    { id: "catcher", type: "catch", scope: null, uncaught: false, wires: [["caught"]] },
+    { id: "out", type: "helper" },
+    { id: "caught", type: "helper" },
+  ];
+
   async function load(flow: Record<string, unknown>[], credentials: object = {}): Promise<void> {
     await helper.load(NODES, [tab, ...flow.map((n) => (n.type === "s7-secure-connection" ? n : inFlow(n)))], credentials);
   }
@@ -101,13 +110,7 @@ describe("Node-RED nodes against simulated controllers (node-red-node-test-helpe
   });
 
   it("s7-write: one tag from msg.topic, several from an object, msg.result per tag; a bad value writes nothing and reaches Catch", async () => {
-    await load([
-      connectionNode("c1", "PLC1", plc1, store),
-      { id: "w1", type: "s7-write", connection: "c1", tag: "", wires: [["out"]] },
-      { id: "catcher", type: "catch", scope: null, uncaught: false, wires: [["caught"]] },
-      { id: "out", type: "helper" },
-      { id: "caught", type: "helper" },
-    ]);
+    await load(writeWithCatch());
     let next = nextMessage(helper.getNode("out"));
     helper.getNode("w1").receive({ topic: "Line.Setpoint", payload: 777 });
     let msg = await next;
@@ -342,13 +345,7 @@ describe("Node-RED nodes against simulated controllers (node-red-node-test-helpe
   });
 
   it("s7-write: tags not written show as a yellow status, and the error names what was written", async () => {
-    await load([
-      connectionNode("c1", "PLC1", plc1, store),
-      { id: "w1", type: "s7-write", connection: "c1", tag: "", wires: [["out"]] },
-      { id: "catcher", type: "catch", scope: null, uncaught: false, wires: [["caught"]] },
-      { id: "out", type: "helper" },
-      { id: "caught", type: "helper" },
-    ]);
+    await load(writeWithCatch());
     const caught = nextMessage(helper.getNode("caught"));
     helper.getNode("w1").receive({ payload: { "Line.Setpoint": 5, "Line.Missing": 1 } });
     const c = await caught;
