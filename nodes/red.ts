@@ -5,7 +5,7 @@
  */
 import type { ConnectionStatus } from "../src/client/controller-connection.js";
 import * as path from "node:path";
-import { connectionNodeStatus } from "../src/flow/status.js";
+import { connectionNodeStatus, flowNodeStatus, type NodeStatus } from "../src/flow/status.js";
 
 export interface NodeMessage {
   _msgid?: string;
@@ -62,7 +62,11 @@ export interface RedRuntime {
 
 /** Shows a connection state on a node (keys from the "s7-secure-connection.status" block of every catalogue). */
 export function showConnectionStatus(RED: RedRuntime, node: RedNode, status: ConnectionStatus): void {
-  const s = connectionNodeStatus(status);
+  showStatus(RED, node, connectionNodeStatus(status));
+}
+
+/** Shows a status whose key is in the "s7-secure-connection.status" block; no key clears it. */
+export function showStatus(RED: RedRuntime, node: RedNode, s: NodeStatus): void {
   if (s.key === undefined) {
     node.status({});
     return;
@@ -99,4 +103,32 @@ export function storeDirectory(RED: RedRuntime, configured: string | undefined):
   const userDir = RED.settings.userDir ?? process.cwd();
   const dir = (configured ?? "").trim();
   return dir === "" ? path.join(userDir, "s7-secure", "pki") : path.resolve(userDir, dir);
+}
+
+/**
+ * Registers a flow node with its connection and keeps its status: the
+ * node's own last problem (failed tags, a rejected command) — while the
+ * connection is up, or always with `ownAlways` — else the connection's
+ * state. Returns the setter for the node's own problem (undefined clears it).
+ */
+export function registerWithStatus(
+  RED: RedRuntime,
+  node: RedNode,
+  owner: ConnectionConfigNode,
+  options: { ownAlways?: boolean; onStatus?: (status: ConnectionStatus) => void } = {},
+): (own: NodeStatus | undefined) => void {
+  let connection: ConnectionStatus | undefined;
+  let own: NodeStatus | undefined;
+  const render = (): void => {
+    if (connection) showStatus(RED, node, options.ownAlways ? (own ?? connectionNodeStatus(connection)) : flowNodeStatus(connection, own));
+  };
+  owner.register(node, (status) => {
+    connection = status;
+    render();
+    options.onStatus?.(status);
+  });
+  return (next) => {
+    own = next;
+    render();
+  };
 }

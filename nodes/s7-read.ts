@@ -1,7 +1,9 @@
 /** s7-read: reads tags on input or on its own interval (SPEC §2). Thin: the work is in src/flow and src/client. */
-import type { Int64Mode } from "../src/client/results.js";
+import type { Int64Mode, ReadOutcome } from "../src/client/results.js";
 import { readRequestFromMessage, readResultMessage } from "../src/flow/read-message.js";
-import { connectionNodeOf, numberProperty, showConnectionStatus, type NodeMessage, type RedNode, type RedRuntime } from "./red.js";
+import { RepeatedFailureGate, failureReason } from "../src/flow/repeated-failure.js";
+import { tagFailureStatus } from "../src/flow/status.js";
+import { connectionNodeOf, numberProperty, registerWithStatus, type NodeMessage, type RedNode, type RedRuntime } from "./red.js";
 
 interface ReadConfig {
   id: string;
@@ -19,28 +21,38 @@ export = function register(RED: RedRuntime): void {
     RED.nodes.createNode(this, config);
     const node = this;
     const tags = Array.isArray(config.tags) ? config.tags.filter((t): t is string => typeof t === "string") : [];
-    const int64: Int64Mode = INT64_MODES.includes(config.int64 as Int64Mode) ? (config.int64 as Int64Mode) : "bigint";
+    const int64: Int64Mode = INT64_MODES.includes(config.int64 as Int64Mode) ? (config.int64 as Int64Mode) : "string";
     const owner = connectionNodeOf(RED, config.connection);
     if (owner === undefined) {
       node.status({ fill: "red", shape: "ring", text: "s7-read.errors.noConnection" });
       node.on("input", (_msg, _send, done) => done(new Error(RED._("s7-read.errors.noConnection"))));
       return;
     }
-    owner.register(node, (status) => showConnectionStatus(RED, node, status));
+    // The status: this node's failed tags while the connection is up, else the connection's state.
+    const setTagFailure = registerWithStatus(RED, node, owner);
 
-    const read = async (msg: NodeMessage): Promise<{ msg: NodeMessage; error?: Error; send: boolean }> => {
+    const read = async (msg: NodeMessage): Promise<{ msg: NodeMessage; error?: Error; send: boolean; errors?: Record<string, string> }> => {
       const connection = owner.connection;
       if (connection === undefined) throw owner.configError ?? new Error(RED._("s7-read.errors.noConnection"));
       const request = readRequestFromMessage(msg, tags);
-      const outcomes = await connection.read(request.tags);
+      let outcomes: ReadOutcome[];
+      try {
+        outcomes = await connection.read(request.tags);
+      } catch (err) {
+        setTagFailure(undefined); // the connection's own status tells this one
+        throw err;
+      }
       const result = readResultMessage(outcomes, request, int64);
+      const failed = outcomes.filter((o) => !o.ok).length;
+      setTagFailure(failed > 0 ? tagFailureStatus(failed, outcomes.length) : undefined);
       if (!result.nothingRead) {
         msg.payload = result.payload;
         if (request.single) msg.topic = request.tags[0];
         if (result.errors) msg.errors = result.errors;
         else delete msg.errors;
       }
-      return { msg, send: !result.nothingRead, ...(result.error ? { error: result.error } : {}) };
+      const perTag = Object.fromEntries(outcomes.flatMap((o) => (o.ok ? [] : [[o.tag, o.error.message] as const])));
+      return { msg, send: !result.nothingRead, ...(result.error ? { error: result.error, errors: perTag } : {}) };
     };
 
     node.on("input", (msg, send, done) => {
@@ -54,7 +66,9 @@ export = function register(RED: RedRuntime): void {
     });
 
     // Own interval: one read at a time; a tick while a read is still running is skipped.
+    // A failure is reported once per distinct reason, then only shown in the status (README).
     const interval = numberProperty(config.interval, 0);
+    const gate = new RepeatedFailureGate();
     let timer: NodeJS.Timeout | undefined;
     let busy = false;
     if (interval >= 100) {
@@ -64,9 +78,14 @@ export = function register(RED: RedRuntime): void {
         read({}).then(
           (r) => {
             if (r.send) node.send(r.msg);
-            if (r.error) node.error(r.error, r.msg);
+            if (r.error === undefined) gate.succeeded();
+            else if (gate.shouldReport(failureReason(r.error, r.errors))) node.error(r.error, r.msg);
           },
-          (err: unknown) => node.error(err),
+          (err: unknown) => {
+            const error = err instanceof Error ? err : new Error(String(err));
+            // With a message, so that Catch nodes see a polling failure too.
+            if (gate.shouldReport(failureReason(error))) node.error(error, { topic: tags.join(", ") });
+          },
         ).finally(() => (busy = false));
       }, interval);
     }

@@ -10,9 +10,11 @@ import * as path from "node:path";
 import { ConfigError, S7Error } from "../src/errors.js";
 import type { ConnectionStatus } from "../src/client/controller-connection.js";
 import { ControllerConnection } from "../src/client/controller-connection.js";
+import { CONNECTION_DEFAULTS } from "../src/client/defaults.js";
+import { connectionCertificateLists, offeredFingerprint } from "../src/flow/connection-certificates.js";
 import { acquireStore, releaseStore } from "../src/trust/registry.js";
-import type { CertificateStore } from "../src/trust/store.js";
-import { certificateView } from "../src/trust/certificate-info.js";
+import type { CertificateStore, StoredCertificate } from "../src/trust/store.js";
+import { certificateView, type CertificateView } from "../src/trust/certificate-info.js";
 import { DeviceCertificateVerifier, splitPem } from "../src/trust/verifier.js";
 import { numberProperty, storeDirectory, type ConnectionConfigNode, type HttpRequest, type HttpResponse, type RedNode, type RedRuntime } from "./red.js";
 
@@ -36,7 +38,7 @@ interface ConnectionConfig {
   reconnectMax?: unknown;
 }
 
-type ConnectionNode = RedNode & ConnectionConfigNode & { store?: CertificateStore };
+type ConnectionNode = RedNode & ConnectionConfigNode & { store?: CertificateStore; offered: readonly string[] };
 
 function rootCertificates(RED: RedRuntime, config: ConnectionConfig): string[] {
   const pems = splitPem(config.rootCAs ?? "");
@@ -64,23 +66,32 @@ function flag(value: unknown, fallback: 0 | 1): 0 | 1 {
   return fallback;
 }
 
-const publicCertificate = certificateView;
+const publicCertificate = (c: StoredCertificate): CertificateView & { fingerprint256: string } => certificateView(c);
+
+/** The connection defaults under the editor's property names. */
+function editorDefaults(): Record<string, number> {
+  const d = CONNECTION_DEFAULTS;
+  return { port: d.port, connectTimeout: d.connectTimeoutMs, requestTimeout: d.requestTimeoutMs, reconnectMin: d.reconnectMinMs, reconnectMax: d.reconnectMaxMs };
+}
 
 export = function register(RED: RedRuntime): void {
   function S7SecureConnectionNode(this: ConnectionNode, config: ConnectionConfig): void {
     RED.nodes.createNode(this, config);
     const node = this;
     const users = new Map<RedNode, (status: ConnectionStatus) => void>();
-    const name = (config.name ?? "").trim() || `${config.host ?? ""}:${String(config.port ?? 102)}`;
+    const name = (config.name ?? "").trim() || `${config.host ?? ""}:${String(config.port ?? CONNECTION_DEFAULTS.port)}`;
     let connection: ControllerConnection | undefined;
     let configError: Error | undefined;
     let store: CertificateStore | undefined;
     const warned = new Set<string>();
+    // Certificates this connection was offered (SHA-256), newest last: its Security tab shows them first.
+    const offered: string[] = [];
     let lastLogged: string | undefined;
 
     Object.defineProperties(node, {
       connectionName: { value: name },
       connection: { get: () => connection },
+      offered: { get: () => offered },
       configError: { get: () => configError },
       store: { get: () => store },
     });
@@ -107,15 +118,15 @@ export = function register(RED: RedRuntime): void {
         {
           name,
           host: config.host ?? "",
-          port: numberProperty(config.port, 102),
+          port: numberProperty(config.port, CONNECTION_DEFAULTS.port),
           accessPoint: config.accessPoint ?? "",
           forceConnectionState: flag(config.forceConnectionState, 1),
           useAlternativeAddress: flag(config.useAlternativeAddress, 0),
           alternativeAddress: config.alternativeAddress ?? "",
-          connectTimeoutMs: numberProperty(config.connectTimeout, 10_000),
-          requestTimeoutMs: numberProperty(config.requestTimeout, 5000),
-          reconnectMinMs: numberProperty(config.reconnectMin, 1000),
-          reconnectMaxMs: numberProperty(config.reconnectMax, 30_000),
+          connectTimeoutMs: numberProperty(config.connectTimeout, CONNECTION_DEFAULTS.connectTimeoutMs),
+          requestTimeoutMs: numberProperty(config.requestTimeout, CONNECTION_DEFAULTS.requestTimeoutMs),
+          reconnectMinMs: numberProperty(config.reconnectMin, CONNECTION_DEFAULTS.reconnectMinMs),
+          reconnectMaxMs: numberProperty(config.reconnectMax, CONNECTION_DEFAULTS.reconnectMaxMs),
           ...(credentials.username ? { username: credentials.username } : {}),
           ...(credentials.password ? { password: credentials.password } : {}),
         },
@@ -142,6 +153,8 @@ export = function register(RED: RedRuntime): void {
       // What a session tolerated (IntegrityId mismatch, negative ReturnValue): one line per session and kind.
       connection.on("diagnostic", (line: string) => node.warn(line));
       connection.on("status", (status: ConnectionStatus) => {
+        const fingerprint = offeredFingerprint(status);
+        if (fingerprint !== undefined && !offered.includes(fingerprint)) offered.push(fingerprint);
         for (const warning of status.info?.verdict.warnings ?? []) {
           const key = `${status.info!.verdict.certificate.fingerprint256}:${warning.code}`;
           if (!warned.has(key)) {
@@ -177,6 +190,8 @@ export = function register(RED: RedRuntime): void {
 
   RED.nodes.registerType("s7-secure-connection", S7SecureConnectionNode, {
     credentials: { username: { type: "text" }, password: { type: "password" } },
+    // The editor dialog takes its defaults from here (RED.settings.s7SecureConnectionDefaults).
+    settings: { s7SecureConnectionDefaults: { value: editorDefaults(), exportable: true } },
   });
 
   // --- admin endpoints (docs/EDITOR.md) -------------------------------------
@@ -199,25 +214,39 @@ export = function register(RED: RedRuntime): void {
     if (!n) return;
     if (!n.store) return fail(res, n.configError ?? new Error("no certificate store"));
     n.store.snapshot().then(
-      (snap) => res.json({ store: n.store?.dir, untrusted: snap.untrusted.map(publicCertificate), trusted: snap.trusted.map(publicCertificate), problems: snap.problems }),
-      (err: unknown) => fail(res, err),
-    );
-  });
-
-  RED.httpAdmin.post("/s7-secure/:id/certificates/trust", RED.auth.needsPermission("s7-secure.write"), (req, res) => {
-    const n = deployed(req, res);
-    if (!n) return;
-    const fingerprint = (req.body as { fingerprint256?: unknown } | undefined)?.fingerprint256;
-    if (typeof fingerprint !== "string" || fingerprint.trim() === "") return fail(res, new S7Error("ERR_S7_VALUE", "fingerprint256 missing"), 400);
-    if (!n.store) return fail(res, n.configError ?? new Error("no certificate store"));
-    n.store.trust(fingerprint).then(
-      (c) => {
-        n.connection?.retryNow();
-        res.json({ ok: true, file: c.file });
+      (snap) => {
+        const lists = connectionCertificateLists({ trusted: snap.trusted.map(publicCertificate), untrusted: snap.untrusted.map(publicCertificate) }, n.offered);
+        res.json({
+          store: n.store?.dir,
+          untrusted: snap.untrusted.map(publicCertificate),
+          trusted: snap.trusted.map(publicCertificate),
+          thisConnection: lists.thisConnection,
+          otherTrusted: lists.trusted,
+          otherUntrusted: lists.otherUntrusted,
+          problems: snap.problems,
+        });
       },
       (err: unknown) => fail(res, err),
     );
   });
+
+  // Trust moves a certificate from untrusted/ to trusted/ (and the connection retries at once); untrust moves it back.
+  for (const action of ["trust", "untrust"] as const) {
+    RED.httpAdmin.post(`/s7-secure/:id/certificates/${action}`, RED.auth.needsPermission("s7-secure.write"), (req, res) => {
+      const n = deployed(req, res);
+      if (!n) return;
+      const fingerprint = (req.body as { fingerprint256?: unknown } | undefined)?.fingerprint256;
+      if (typeof fingerprint !== "string" || fingerprint.trim() === "") return fail(res, new S7Error("ERR_S7_VALUE", "fingerprint256 missing"), 400);
+      if (!n.store) return fail(res, n.configError ?? new Error("no certificate store"));
+      n.store[action](fingerprint).then(
+        (c) => {
+          if (action === "trust") n.connection?.retryNow();
+          res.json({ ok: true, file: c.file });
+        },
+        (err: unknown) => fail(res, err),
+      );
+    });
+  }
 
   RED.httpAdmin.get("/s7-secure/:id/browse", RED.auth.needsPermission("s7-secure.write"), (req, res) => {
     const n = deployed(req, res);

@@ -4,7 +4,8 @@
  * "switch" / "switchBack", and a message on every change (SPEC §2, §3).
  */
 import { switchCommandFromMessage, switchStatusPayload } from "../src/flow/switch-message.js";
-import { connectionNodeOf, showConnectionStatus, type RedNode, type RedRuntime } from "./red.js";
+import { COMMAND_REJECTED_STATUS } from "../src/flow/status.js";
+import { connectionNodeOf, registerWithStatus, type RedNode, type RedRuntime } from "./red.js";
 
 interface SwitchConfig {
   id: string;
@@ -24,13 +25,16 @@ export = function register(RED: RedRuntime): void {
     }
     const topic = `@${owner.connectionName}@state`;
     let last = "";
-    owner.register(node, (status) => {
-      showConnectionStatus(RED, node, status);
-      const payload = switchStatusPayload(owner.connectionName, status);
-      const text = JSON.stringify(payload);
-      if (text === last) return;
-      last = text;
-      node.send({ topic, payload });
+    // A rejected command shows until the next command succeeds; otherwise the connection's state.
+    const setRejected = registerWithStatus(RED, node, owner, {
+      ownAlways: true,
+      onStatus: (status) => {
+        const payload = switchStatusPayload(owner.connectionName, status);
+        const text = JSON.stringify(payload);
+        if (text === last) return;
+        last = text;
+        node.send({ topic, payload });
+      },
     });
 
     node.on("input", (msg, send, done) => {
@@ -42,8 +46,10 @@ export = function register(RED: RedRuntime): void {
           if (command.kind === "action") await connection.switchTo(command.action === "switch");
           else if (command.kind === "set") for (const [tag, value] of command.values) await connection.setSystemTag(tag, value);
           else send({ ...msg, topic, payload: switchStatusPayload(owner.connectionName, connection.status) });
+          setRejected(undefined);
           done();
         } catch (err) {
+          setRejected(COMMAND_REJECTED_STATUS);
           done(err instanceof Error ? err : new Error(String(err)));
         }
       })();

@@ -1,6 +1,7 @@
 /** s7-write: writes one tag or many (SPEC §2); values are checked before anything is sent. */
 import { nothingWritten, writeEntriesFromMessage, writeResultMessage } from "../src/flow/write-message.js";
-import { connectionNodeOf, showConnectionStatus, type RedNode, type RedRuntime } from "./red.js";
+import { tagFailureStatus } from "../src/flow/status.js";
+import { connectionNodeOf, registerWithStatus, type RedNode, type RedRuntime } from "./red.js";
 
 interface WriteConfig {
   id: string;
@@ -20,7 +21,8 @@ export = function register(RED: RedRuntime): void {
       node.on("input", (_msg, _send, done) => done(new Error(RED._("s7-write.errors.noConnection"))));
       return;
     }
-    owner.register(node, (status) => showConnectionStatus(RED, node, status));
+    // The status: this node's tags not written by its last message while the connection is up, else the connection's state.
+    const setTagFailure = registerWithStatus(RED, node, owner);
 
     node.on("input", (msg, send, done) => {
       void (async () => {
@@ -30,6 +32,8 @@ export = function register(RED: RedRuntime): void {
           const entries = writeEntriesFromMessage(msg, tag);
           const outcomes = await connection.write(entries);
           const result = writeResultMessage(outcomes);
+          const failed = outcomes.filter((o) => !o.ok).length;
+          setTagFailure(failed > 0 ? tagFailureStatus(failed, outcomes.length) : undefined);
           // A batch refused before sending (a bad name or value) produces no output, only the error.
           if (!nothingWritten(outcomes)) {
             msg.result = result.result;

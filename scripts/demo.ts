@@ -3,22 +3,58 @@
  * on 127.0.0.1 (PLC1 self-signed, PLC2 issued by a demo root CA that the
  * example connection imports) and an embedded Node-RED on
  * http://127.0.0.1:1880 with this package and the example flows deployed.
- * Everything the demo writes stays in `.demo/` (ignored by git). Ctrl-C
- * stops it all.
+ * Everything the demo writes stays in `.demo/` (ignored by git); the flows
+ * a user deploys there are kept across restarts. Ctrl-C stops it all.
  *
+ * Options: `--port N` (the editor's port, default 1880), `--reset` (deploy
+ * the example flows again, replacing the kept ones).
  * Environment (for tests): S7_DEMO_DIR, S7_DEMO_PORT, S7_DEMO_PLC1_PORT, S7_DEMO_PLC2_PORT.
  */
 import * as fs from "node:fs";
 import * as http from "node:http";
+import * as net from "node:net";
 import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { CONNECTION_DEFAULTS } from "../src/client/defaults.js";
 import { Simulator } from "../src/simulator/simulator.js";
 import { loadSimulatorConfig } from "../src/simulator/config.js";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const DEMO = path.resolve(process.env.S7_DEMO_DIR ?? path.join(ROOT, ".demo"));
 const USER_DIR = path.join(DEMO, "node-red");
-const UI_PORT = Number(process.env.S7_DEMO_PORT ?? 1880);
 const PACKAGE = "@s7-secure/node-red-s7";
+const CONNECTION_ID = "demo.plc1";
+
+interface DemoOptions {
+  port: number;
+  reset: boolean;
+}
+
+function demoOptions(argv: string[]): DemoOptions {
+  const { values } = parseArgs({ args: argv, options: { port: { type: "string" }, reset: { type: "boolean" }, help: { type: "boolean" } }, strict: true });
+  if (values.help) {
+    console.log("usage: npm start -- [--port N] [--reset]\n  --port N   the editor's port (default 1880)\n  --reset    deploy the example flows again, replacing the flows kept in .demo/");
+    process.exit(0);
+  }
+  const text = values.port ?? process.env.S7_DEMO_PORT ?? "1880";
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) throw new Error(`--port ${text} is not a port number (0…65535)`);
+  return { port, reset: values.reset === true };
+}
+
+/** Resolves when `port` can be listened on, with a one-line reason when it cannot. */
+function checkPortFree(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once("error", (err: NodeJS.ErrnoException) => reject(portError(port, err)));
+    probe.listen(port, "127.0.0.1", () => probe.close(() => resolve()));
+  });
+}
+
+function portError(port: number, err: NodeJS.ErrnoException): Error {
+  if (err.code === "EADDRINUSE") return new Error(`port ${port} is already in use (another Node-RED?); choose another with: npm start -- --port N`);
+  return new Error(`cannot listen on 127.0.0.1:${port}: ${err.message}; choose another port with: npm start -- --port N`);
+}
 
 interface FlowNode {
   id: string;
@@ -60,7 +96,7 @@ function installPackage(): void {
 function demoFlows(plc1: Simulator, plc2: Simulator): FlowNode[] {
   const files = ["read-write.json", "connection-change.json", "cert-trust.json"];
   const flows: FlowNode[] = [];
-  const connectionId = "demo.plc1";
+  const connectionId = CONNECTION_ID;
   for (const file of files) {
     const nodes = JSON.parse(fs.readFileSync(path.join(ROOT, "examples", file), "utf8")) as FlowNode[];
     for (const n of nodes) {
@@ -85,22 +121,48 @@ function demoFlows(plc1: Simulator, plc2: Simulator): FlowNode[] {
     rootCAFiles: "s7-secure/demo-root-ca.pem",
     rejectExpired: false,
     checkAddress: true,
-    connectTimeout: 10000,
-    requestTimeout: 5000,
-    reconnectMin: 1000,
-    reconnectMax: 10000,
+    connectTimeout: CONNECTION_DEFAULTS.connectTimeoutMs,
+    requestTimeout: CONNECTION_DEFAULTS.requestTimeoutMs,
+    reconnectMin: CONNECTION_DEFAULTS.reconnectMinMs,
+    reconnectMax: 10000, // shorter than the default: the demo's controllers come and go
   });
   return flows;
 }
 
+/**
+ * The flows to run: the user's own from the last run, or the examples on a
+ * first start or with --reset. Kept flows get the demo connection pointed at
+ * this run's PLC1 (its port may differ from the last run).
+ */
+function prepareFlows(flowFile: string, reset: boolean, plc1: Simulator, plc2: Simulator): "kept" | "examples" {
+  if (!reset && fs.existsSync(flowFile)) {
+    try {
+      const kept = JSON.parse(fs.readFileSync(flowFile, "utf8")) as unknown;
+      if (Array.isArray(kept)) {
+        const flows = kept as FlowNode[];
+        for (const n of flows) if (n.id === CONNECTION_ID && n.type === "s7-secure-connection") Object.assign(n, { host: "127.0.0.1", port: plc1.port });
+        fs.writeFileSync(flowFile, JSON.stringify(flows, null, 2));
+        return "kept";
+      }
+    } catch {
+      // not JSON: replaced by the examples below
+    }
+  }
+  fs.writeFileSync(flowFile, JSON.stringify(demoFlows(plc1, plc2), null, 2));
+  return "examples";
+}
+
 async function main(): Promise<void> {
+  const options = demoOptions(process.argv.slice(2));
+  const UI_PORT = options.port;
+  await checkPortFree(UI_PORT);
   fs.mkdirSync(USER_DIR, { recursive: true });
   const [plc1, plc2] = await startControllers();
   installPackage();
   fs.mkdirSync(path.join(USER_DIR, "s7-secure"), { recursive: true });
   fs.writeFileSync(path.join(USER_DIR, "s7-secure", "demo-root-ca.pem"), plc2.caCertificatePem ?? "");
   const flowFile = path.join(USER_DIR, "flows.json");
-  fs.writeFileSync(flowFile, JSON.stringify(demoFlows(plc1, plc2), null, 2));
+  const flows = prepareFlows(flowFile, options.reset, plc1, plc2);
 
   // Node-RED's own dependencies provide express.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -129,13 +191,19 @@ async function main(): Promise<void> {
   });
   app.use("/", RED.httpAdmin);
   app.use("/api", RED.httpNode);
-  await new Promise<void>((resolve) => server.listen(UI_PORT, "127.0.0.1", resolve));
+  // Listen only once the runtime runs, so that no early page load meets a runtime that has not started.
   await RED.start();
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (err: NodeJS.ErrnoException) => reject(portError(UI_PORT, err)));
+    server.listen(UI_PORT, "127.0.0.1", resolve);
+  });
+  const listening = (server.address() as net.AddressInfo).port;
 
   const store = path.join(USER_DIR, "s7-secure", "pki");
   console.log(`
 S7 Secure demo
-  Node-RED editor   http://127.0.0.1:${UI_PORT}/
+  Node-RED editor   http://127.0.0.1:${listening}/   (another port: npm start -- --port N)
+  Flows             ${flows === "kept" ? `yours from the last run, kept in ${flowFile}; npm start -- --reset restores the examples` : `the examples, in ${flowFile}; what you deploy is kept across restarts`}
   PLC1 (simulated)  127.0.0.1:${plc1.port}  self-signed certificate, SHA-256 ${plc1.fingerprint256}
   PLC2 (simulated)  127.0.0.1:${plc2.port}  certificate from the demo root CA (imported by the connection)
 
@@ -166,5 +234,6 @@ Ctrl-C stops everything.
 
 main().catch((err: unknown) => {
   console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
+  // The simulators and the runtime may hold the event loop open.
   process.exit(1);
 });

@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { ConfigError } from "../errors.js";
 import { parsePort } from "../client/alternative-address.js";
+import { CONNECTION_DEFAULTS } from "../client/defaults.js";
 import { CertificateStore } from "../trust/store.js";
 import { DeviceCertificateVerifier } from "../trust/verifier.js";
 import { numberOption, type CliIO } from "./io.js";
@@ -25,9 +26,20 @@ export const TRUST_OPTIONS = {
   "no-address-check": { type: "boolean" },
 } as const;
 
-/** Default store: ~/.s7-secure/pki (the same folder for every command run). */
-export function defaultStoreDir(): string {
-  return path.join(os.homedir(), ".s7-secure", "pki");
+/**
+ * Default store: the one Node-RED's connection nodes use by default
+ * (`~/.node-red/s7-secure/pki`) when there is a Node-RED user directory, so
+ * that a certificate trusted here is trusted there; else `~/.s7-secure/pki`.
+ */
+export function defaultStoreDir(home: string = os.homedir()): string {
+  const nodeRed = path.join(home, ".node-red");
+  return fs.existsSync(nodeRed) ? path.join(nodeRed, "s7-secure", "pki") : path.join(home, ".s7-secure", "pki");
+}
+
+/** A store named with --store must exist: a typo never becomes a new, empty store. */
+export function namedStoreDir(dir: string): string {
+  if (!fs.existsSync(dir)) throw new ConfigError(`the store folder does not exist (--store ${dir})`, { file: dir });
+  return dir;
 }
 
 export function controllerTarget(
@@ -43,7 +55,7 @@ export function controllerTarget(
       throw new ConfigError(`cannot read the root CA file: ${(err as Error).message}`, { file });
     }
   });
-  const store = new CertificateStore(values.store ?? defaultStoreDir());
+  const store = new CertificateStore(values.store === undefined ? defaultStoreDir() : namedStoreDir(values.store));
   let password: string | undefined;
   if (values["password-env"] !== undefined) {
     password = io.env[values["password-env"]];
@@ -51,10 +63,10 @@ export function controllerTarget(
   }
   return {
     host: host.trim(),
-    port: values.port === undefined ? 102 : parsePort(values.port, "--port"),
+    port: values.port === undefined ? CONNECTION_DEFAULTS.port : parsePort(values.port, "--port"),
     store,
     verifier: new DeviceCertificateVerifier({ store, rootCAs, rejectExpired: values["reject-expired"] ?? false, checkAddress: !(values["no-address-check"] ?? false) }),
     ...(password === undefined ? {} : { password }),
-    timeoutMs: numberOption("timeout", values.timeout, 10_000),
+    timeoutMs: numberOption("timeout", values.timeout, CONNECTION_DEFAULTS.connectTimeoutMs),
   };
 }

@@ -4,6 +4,9 @@ import { ConfigError, S7Error } from "../errors.js";
 import { ControllerSession } from "../client/controller-session.js";
 import { formatValue } from "../values/plc-time.js";
 import type { SymbolNode } from "../tags/symbols.js";
+import type { StoredCertificate } from "../trust/store.js";
+import type { WriteOutcome } from "../client/results.js";
+import { explainConnectionError } from "./connection-errors.js";
 import { COMMON_OPTIONS, parseCommandArgs, printResult, type CliIO } from "./io.js";
 import { controllerTarget, TRUST_OPTIONS, type ControllerTarget } from "./connection-options.js";
 
@@ -21,10 +24,11 @@ async function open(target: ControllerTarget, io: CliIO): Promise<ControllerSess
   );
 }
 
-/** On an untrusted certificate, the stored file's details help the person decide. */
+/** On an untrusted certificate, the stored file's details help the person decide (in text and in JSON). */
 async function failure(err: unknown, target: ControllerTarget | undefined, io: CliIO, json: boolean): Promise<number> {
-  const e = err instanceof S7Error ? err : new S7Error("ERR_S7_CONNECT", String(err));
-  let certificate: unknown;
+  const original = err instanceof S7Error ? err : new S7Error("ERR_S7_CONNECT", String(err));
+  const e = target ? explainConnectionError(original, target.host, target.port, target.timeoutMs) : original;
+  let certificate: (Omit<StoredCertificate, "der"> & { store: string }) | undefined;
   if (target && e.file && e.code === "ERR_S7_UNTRUSTED") {
     const stored = await target.store.details(path.basename(e.file)).catch(() => undefined);
     if (stored) {
@@ -33,7 +37,20 @@ async function failure(err: unknown, target: ControllerTarget | undefined, io: C
     }
   }
   if (json) printResult(io, true, { ok: false, code: e.code, error: e.message, ...(certificate ? { certificate } : {}) }, "");
-  else io.stderr(`s7-secure: ${e.message.split("\n")[0]}\n`);
+  else {
+    io.stderr(`s7-secure: ${e.message.split("\n")[0]}\n`);
+    if (certificate) {
+      io.stderr(
+        [
+          `certificate  ${certificate.subject} (issuer ${certificate.issuer}${certificate.selfSigned ? ", self-signed" : ""})`,
+          `             SHA-256 ${certificate.fingerprint256}`,
+          `             valid ${certificate.validFrom.toISOString()} … ${certificate.validTo.toISOString()}`,
+          `stored in    ${certificate.file} (store ${certificate.store})`,
+          `trust it     s7-secure certs trust ${certificate.fingerprint256} --store ${certificate.store}`,
+        ].join("\n") + "\n",
+      );
+    }
+  }
   return 1;
 }
 
@@ -121,18 +138,44 @@ export function read(argv: string[], io: CliIO): Promise<number> {
   );
 }
 
-/** `<tag>=<value>`: JSON where it parses (numbers, true, arrays, objects), else the text; long integers stay exact. */
+/** Index of the first `=` outside double quotes (quoted names and values may contain `=`), or -1. */
+function assignmentSign(text: string): number {
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '"') quoted = !quoted;
+    else if (text[i] === "=" && !quoted) return i;
+  }
+  return -1;
+}
+
+const JSON_NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
+
+/**
+ * `<tag>=<value>`: JSON where it parses (numbers, true, "text", arrays,
+ * objects), else the text. A number JavaScript cannot hold as written
+ * (99999999999999999999, 1e400, 0.1000000000000000001) stays the text the
+ * user typed, so it is written exactly or refused by its own digits.
+ */
 export function parseAssignment(text: string): { tag: string; value: unknown } {
-  const eq = text.lastIndexOf("=");
+  const eq = assignmentSign(text);
   if (eq <= 0) throw new ConfigError(`"${text}" is not <tag>=<value>`);
   const tag = text.slice(0, eq).trim();
   const raw = text.slice(eq + 1).trim();
-  if (/^-?\d{16,}$/.test(raw)) return { tag, value: raw };
+  if (JSON_NUMBER.test(raw) && String(Number(raw)) !== raw) return { tag, value: raw };
   try {
     return { tag, value: JSON.parse(raw) as unknown };
   } catch {
     return { tag, value: raw };
   }
+}
+
+/** One line per tag: what was written, and what was not and why; a count when some were not. */
+export function writeReport(outcomes: readonly WriteOutcome[]): string {
+  const shown = (v: unknown): string => (typeof v === "string" && JSON_NUMBER.test(v) ? v : formatValue(v));
+  const lines = outcomes.map((o) => (o.ok ? `${o.tag} = ${shown(o.value)}  written` : `${o.tag} NOT written: ${o.error.message}`));
+  const failed = outcomes.filter((o) => !o.ok).length;
+  if (failed > 0) lines.push(`${outcomes.length - failed} of ${outcomes.length} tags written, ${failed} not written`);
+  return lines.join("\n");
 }
 
 export function write(argv: string[], io: CliIO): Promise<number> {
@@ -142,7 +185,7 @@ export function write(argv: string[], io: CliIO): Promise<number> {
     async (s, _target, assignments, json) => {
       const outcomes = await s.write(assignments.map(parseAssignment));
       const result = Object.fromEntries(outcomes.map((o) => [o.tag, o.ok ? { ok: true, value: o.value } : { ok: false, error: o.error.message }]));
-      printResult(io, json, result, outcomes.map((o) => `${o.tag} ${o.ok ? "written" : `NOT written: ${o.error.message}`}`).join("\n"));
+      printResult(io, json, result, writeReport(outcomes));
       return outcomes.every((o) => o.ok) ? 0 : 1;
     },
     (assignments) => {

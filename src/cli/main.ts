@@ -3,19 +3,57 @@
  * Every command prints JSON with --json and exits non-zero with a one-line
  * reason on failure. There is no option that skips certificate verification.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
 import type { CliIO, CommandRunner } from "./io.js";
 
-const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandRunner> }> = {};
+interface Command {
+  summary: string;
+  /** The text `s7-secure <command> --help` prints. */
+  help: string;
+  load: () => Promise<CommandRunner>;
+}
+
+const COMMANDS: Record<string, Command> = {};
+
+const COMMON_HELP = [
+  "options:",
+  "  --port N            TCP port (default 102)",
+  "  --ca FILE           a root CA that issues controller certificates (repeatable)",
+  "  --store DIR         the certificate store (default: the one Node-RED uses, see certs --help)",
+  "  --password-env NAME the controller password from this environment variable",
+  "  --timeout MS        connect and request timeout (default 10000)",
+  "  --json              print JSON",
+].join("\n");
 
 /** Registers a subcommand; modules are loaded only when their command runs. */
-export function registerCommand(name: string, summary: string, load: () => Promise<CommandRunner>): void {
-  COMMANDS[name] = { summary, load };
+export function registerCommand(name: string, summary: string, help: string, load: () => Promise<CommandRunner>): void {
+  COMMANDS[name] = { summary, help, load };
+}
+
+/** The package version, from the package.json next to dist/. */
+function version(): string {
+  const file = path.join(__dirname, "..", "..", "..", "package.json");
+  return (JSON.parse(fs.readFileSync(file, "utf8")) as { version: string }).version;
+}
+
+function wantsHelp(args: string[]): boolean {
+  const end = args.indexOf("--");
+  return (end === -1 ? args : args.slice(0, end)).some((a) => a === "--help" || a === "-h");
+}
+
+/** `certs` without an action: its usage, not an "unknown action" error. */
+function missingCertsAction(args: string[]): boolean {
+  const { positionals } = parseArgs({ args, options: { store: { type: "string" }, json: { type: "boolean" } }, strict: false, allowPositionals: true });
+  return positionals.length === 0;
 }
 
 function usage(): string {
   const lines = ["usage: s7-secure <command> [options]", "", "commands:"];
   for (const [name, { summary }] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(8)} ${summary}`);
   lines.push("", "common options: --json --port N --ca FILE (repeatable) --store DIR --password-env NAME --timeout MS");
+  lines.push("", "s7-secure <command> --help shows a command's options; s7-secure --version the version.");
   return lines.join("\n") + "\n";
 }
 
@@ -48,9 +86,21 @@ export async function main(argv: string[], io?: CliIO): Promise<number> {
       out.stdout(usage());
       return name === undefined ? 2 : 0;
     }
+    if (name === "--version" || name === "-V" || name === "version") {
+      out.stdout(`${version()}\n`);
+      return 0;
+    }
     const command = COMMANDS[name];
     if (command === undefined) {
       out.stderr(`s7-secure: unknown command "${name}"\n` + usage());
+      return 2;
+    }
+    if (wantsHelp(rest)) {
+      out.stdout(command.help + "\n");
+      return 0;
+    }
+    if (name === "certs" && missingCertsAction(rest)) {
+      out.stderr("s7-secure certs: missing action\n" + command.help + "\n");
       return 2;
     }
     const run = await command.load();
@@ -68,11 +118,73 @@ let builtinsLoaded = false;
 function loadBuiltinCommands(): void {
   if (builtinsLoaded) return;
   builtinsLoaded = true;
-  registerCommand("probe", "connect; show TLS, the certificate, the trust verdict and the controller", async () => (await import("./controller-commands.js")).probe);
-  registerCommand("browse", "the controller's symbol tree with types", async () => (await import("./controller-commands.js")).browse);
-  registerCommand("read", "read tags: read <host> <tag>…", async () => (await import("./controller-commands.js")).read);
-  registerCommand("write", "write tags: write <host> <tag>=<value>…", async () => (await import("./controller-commands.js")).write);
-  registerCommand("certs", "the certificate store: list | trust | untrust | details | import-crl", async () => (await import("./certs.js")).run);
-  registerCommand("sim", "a simulated S7-1500 with Secure Communication", async () => (await import("./sim.js")).run);
-  registerCommand("tags", "what TIA Portal tag table exports hold: tags <file>… (XML, xlsx, SimaticML)", async () => (await import("./tags.js")).run);
+  const controllerCommands = async (): Promise<typeof import("./controller-commands.js")> => import("./controller-commands.js");
+  registerCommand(
+    "probe",
+    "connect; show TLS, the certificate, the trust verdict and the controller",
+    `usage: s7-secure probe <host> [options]\n\nConnects, verifies the certificate and shows TLS, the certificate, the trust verdict and the\ncontroller. An unknown certificate is stored in untrusted/ and shown, with the command to trust it.\n\n${COMMON_HELP}`,
+    async () => (await controllerCommands()).probe,
+  );
+  registerCommand(
+    "browse",
+    "the controller's symbol tree with types",
+    `usage: s7-secure browse <host> [options]\n\nLists the controller's tags with their types.\n\n${COMMON_HELP}`,
+    async () => (await controllerCommands()).browse,
+  );
+  registerCommand(
+    "read",
+    "read tags: read <host> <tag>…",
+    `usage: s7-secure read <host> <tag>… [options]\n\nexample: s7-secure read 192.0.2.10 Line.Speed '"Motor_DB".Running' DB10.DBW0:INT\nExits 1 when a tag could not be read.\n\n${COMMON_HELP}`,
+    async () => (await controllerCommands()).read,
+  );
+  registerCommand(
+    "write",
+    "write tags: write <host> <tag>=<value>…",
+    `usage: s7-secure write <host> <tag>=<value>… [options]\n\nThe value is JSON where it parses (1500, true, "text", [1,2]), else the text;\nan = inside quotes belongs to the name or value: write 192.0.2.10 'Line.Name="a=b"'.\nNumbers stay as typed (99999999999999999999 is written exactly or refused).\nPrints per tag what was written and what was not; exits 1 when a tag was not written.\n\n${COMMON_HELP}`,
+    async () => (await controllerCommands()).write,
+  );
+  registerCommand(
+    "certs",
+    "the certificate store: list | trust | untrust | details | import-crl",
+    [
+      "usage: s7-secure certs <action> [options]",
+      "",
+      "actions:",
+      "  list                       trusted and untrusted certificates, CRLs",
+      "  trust <fingerprint|file>   move a certificate from untrusted/ to trusted/",
+      "  untrust <fingerprint|file> move it back",
+      "  details <fingerprint|file> one certificate",
+      "  import-crl <file>          add a CRL to trusted/crl/",
+      "",
+      "options:",
+      "  --store DIR   the store (default: ~/.node-red/s7-secure/pki when ~/.node-red exists,",
+      "                the one Node-RED uses, else ~/.s7-secure/pki)",
+      "  --json        print JSON",
+    ].join("\n"),
+    async () => (await import("./certs.js")).run,
+  );
+  registerCommand(
+    "sim",
+    "a simulated S7-1500 with Secure Communication",
+    [
+      "usage: s7-secure sim [options]",
+      "",
+      "A simulated controller on 127.0.0.1. Prints READY port=<n> fingerprint=<sha256>, then what it serves.",
+      "Takes controls as lines on standard input (stop, run, delay <ms>, drop-after <n>, …); Ctrl-C stops it.",
+      "",
+      "options:",
+      "  --config FILE   controller, tags and certificate from a JSON file (docs/simulator/)",
+      "  --port N        the port (default: the configuration's, else a free one)",
+      "  --host H        the address to listen on (default 127.0.0.1)",
+      "  --cert FILE --key FILE   serve this certificate",
+      "  --seconds N     stop after N seconds",
+    ].join("\n"),
+    async () => (await import("./sim.js")).run,
+  );
+  registerCommand(
+    "tags",
+    "what TIA Portal tag table exports hold: tags <file>… (XML, xlsx, SimaticML)",
+    "usage: s7-secure tags <file>… [--json] [--culture C]\n\nLists the PLC tags, data blocks and UDTs of TIA Portal exports (tag table XML or xlsx, SimaticML).\n--culture picks the language a one-language comment is filed under (default en-US).",
+    async () => (await import("./tags.js")).run,
+  );
 }

@@ -5,6 +5,7 @@
  * above `maxMs`.
  */
 import { ConfigError } from "../errors.js";
+import { CONNECTION_DEFAULTS } from "./defaults.js";
 
 export interface BackoffOptions {
   minMs?: number;
@@ -25,8 +26,8 @@ export class Backoff {
   private readonly random: () => number;
 
   constructor(options: BackoffOptions = {}) {
-    this.minMs = options.minMs ?? 1000;
-    this.maxMs = options.maxMs ?? 30_000;
+    this.minMs = options.minMs ?? CONNECTION_DEFAULTS.reconnectMinMs;
+    this.maxMs = options.maxMs ?? CONNECTION_DEFAULTS.reconnectMaxMs;
     this.factor = options.factor ?? 2;
     this.jitter = options.jitter ?? 0.2;
     this.random = options.random ?? Math.random;

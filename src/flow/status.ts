@@ -30,9 +30,9 @@ export function connectionNodeStatus(status: ConnectionStatus): NodeStatus {
       const info = status.info;
       const version = info?.tlsVersion.replace("TLSv", "") ?? "";
       const expired = info?.verdict.warnings.some((w) => w.code === "EXPIRED" || w.code === "NOT_YET_VALID") ?? false;
-      return expired
-        ? { fill: "yellow", shape: "dot", key: "expired" }
-        : { fill: "green", shape: "dot", key: "connected", params: { version } };
+      if (expired) return { fill: "yellow", shape: "dot", key: "expired" };
+      if (status.alternative) return { fill: "green", shape: "dot", key: "alternative", params: { name: controllerName(status) } };
+      return { fill: "green", shape: "dot", key: "connected", params: { version } };
     }
     case "disconnected":
       if (status.systemTags.ForceConnectionState === 0) return { fill: "grey", shape: "ring", key: "forcedOff" };
@@ -45,4 +45,27 @@ export function connectionNodeStatus(status: ConnectionStatus): NodeStatus {
       return { fill: "red", shape: "ring", key: "reconnecting" };
     }
   }
+}
+
+/** The controller's name as its certificate gives it (CN), else its address. */
+function controllerName(status: ConnectionStatus): string {
+  const subject = status.info?.verdict.certificate.subject ?? "";
+  const cn = /(?:^|[,/\n]\s*)CN=([^,/\n]+)/.exec(subject)?.[1]?.trim();
+  return cn !== undefined && cn !== "" ? cn : status.endpoint.host;
+}
+
+/** A node whose last request failed for some of its tags while the connection is up: yellow, with the count. */
+export function tagFailureStatus(failed: number, total: number): NodeStatus {
+  return { fill: "yellow", shape: "dot", key: "tagsFailed", params: { failed: String(failed), total: String(total) } };
+}
+
+/** An s7-switch-connection whose last command was refused (a bad value, an unusable address). */
+export const COMMAND_REJECTED_STATUS: NodeStatus = { fill: "red", shape: "ring", key: "commandRejected" };
+
+/**
+ * What a flow node shows: its own last problem (failed tags, a rejected
+ * command) while the connection is up, else the connection's state.
+ */
+export function flowNodeStatus(connection: ConnectionStatus, own: NodeStatus | undefined): NodeStatus {
+  return own !== undefined && connection.state === "connected" ? own : connectionNodeStatus(connection);
 }

@@ -38,11 +38,16 @@ function ordered(values: Map<SystemTagName, unknown>): Array<[SystemTagName, unk
   return out;
 }
 
+/** No topic: absent, null, or the empty string an inject node sends by default. */
+function hasNoTopic(topic: unknown): boolean {
+  return topic === undefined || topic === null || (typeof topic === "string" && topic.trim() === "");
+}
+
 export function switchCommandFromMessage(
   msg: { topic?: unknown; payload?: unknown; action?: unknown },
   connectionName: string,
 ): SwitchCommand {
-  const actionText = typeof msg.action === "string" ? msg.action : typeof msg.payload === "string" && msg.topic === undefined ? msg.payload : undefined;
+  const actionText = typeof msg.action === "string" ? msg.action : typeof msg.payload === "string" && hasNoTopic(msg.topic) ? msg.payload : undefined;
   if (actionText !== undefined) {
     const action = ACTIONS[actionText.trim().toLowerCase()];
     if (action === undefined) throw new ValueError(`unknown action "${actionText}" (use "switch" or "switchBack")`);

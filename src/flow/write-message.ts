@@ -41,12 +41,14 @@ export function writeResultMessage(outcomes: readonly WriteOutcome[]): WriteResu
     }
   }
   const out: WriteResultMessage = { result };
-  if (failed.length === 1) out.error = failed[0]!.error;
-  else if (failed.length > 1) {
+  if (failed.length === 1 && outcomes.length === 1) out.error = failed[0]!.error;
+  else if (failed.length > 0) {
     // Name the cause: the first failure that is not "not written because another value was invalid".
     const primary = failed.find((f) => !/not written, because/.test(f.error.message)) ?? failed[0]!;
     const plc = primary.error.plc;
-    out.error = new S7Error(primary.error.code, `${failed.length} of ${outcomes.length} tags were not written (${failed.map((f) => f.tag).join(", ")}): ${primary.error.message}`, plc === undefined ? {} : { plc });
+    const written = outcomes.filter((o) => o.ok).map((o) => o.tag);
+    const writtenText = written.length > 0 ? `; written: ${written.join(", ")}` : "";
+    out.error = new S7Error(primary.error.code, `${failed.length} of ${outcomes.length} tags were not written (${failed.map((f) => f.tag).join(", ")}${writtenText}): ${primary.error.message}`, plc === undefined ? {} : { plc });
   }
   return out;
 }

@@ -87,8 +87,12 @@ export interface CertificateView extends Omit<Partial<CertificateSummary>, "vali
   validTo?: string;
 }
 
+type ViewInput = Partial<CertificateSummary> & { file: string; der?: Buffer };
+
 /** The one certificate view; accepts a stored certificate or the partial facts of a store event. */
-export function certificateView(c: Partial<CertificateSummary> & { file: string; der?: Buffer }): CertificateView {
+export function certificateView(c: ViewInput & { fingerprint256: string }): CertificateView & { fingerprint256: string };
+export function certificateView(c: ViewInput): CertificateView;
+export function certificateView(c: ViewInput): CertificateView {
   const { der: _der, validFrom, validTo, ...rest } = c;
   return { ...rest, ...(validFrom ? { validFrom: validFrom.toISOString() } : {}), ...(validTo ? { validTo: validTo.toISOString() } : {}) };
 }

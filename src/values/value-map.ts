@@ -105,12 +105,21 @@ export function isSingleValueType(type: PlcType): boolean {
 // ---------------------------------------------------------------------------
 // JS → PValue
 
+/**
+ * A finite number for a numeric type. A boolean is refused (true is not 1),
+ * and so are NaN and Infinity: a text like "1e400" that only parses to
+ * Infinity is out of range, never written as Infinity.
+ */
 function toNumber(value: unknown, ctx: ValueContext, typeName: string): number {
-  if (typeof value === "number") return value;
-  if (typeof value === "bigint") return Number(value);
-  if (typeof value === "boolean") return value ? 1 : 0;
-  if (typeof value === "string" && value.trim() !== "" && !Number.isNaN(Number(value))) return Number(value);
-  throw fail(ctx, `${formatValue(value)} is not a number (${typeName})`);
+  let n: number;
+  if (typeof value === "number") n = value;
+  else if (typeof value === "bigint") n = Number(value);
+  else if (typeof value === "string" && value.trim() !== "" && !Number.isNaN(Number(value))) n = Number(value);
+  else if (typeof value === "boolean") throw fail(ctx, `${formatValue(value)} is a boolean, not a number (${typeName}); write 1 or 0`);
+  else throw fail(ctx, `${formatValue(value)} is not a number (${typeName})`);
+  if (Number.isNaN(n)) throw fail(ctx, `NaN is not a number (${typeName})`);
+  if (!Number.isFinite(n)) throw fail(ctx, `${typeof value === "number" ? String(value) : formatValue(value)} is outside the range of ${typeName}`);
+  return n;
 }
 
 function toBigInt(value: unknown, ctx: ValueContext, typeName: string): bigint {
@@ -123,6 +132,7 @@ function toBigInt(value: unknown, ctx: ValueContext, typeName: string): bigint {
     return BigInt(value);
   }
   if (typeof value === "string" && /^\s*-?\d+\s*$/.test(value)) return BigInt(value.trim());
+  if (typeof value === "boolean") throw fail(ctx, `${formatValue(value)} is a boolean, not a number (${typeName}); write 1 or 0`);
   throw fail(ctx, `${formatValue(value)} is not an integer (${typeName})`);
 }
 

@@ -7,28 +7,22 @@
  * S7_SCREENSHOTS_DIR when set (docs/images/ in the repository).
  */
 import { strict as assert } from "node:assert";
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
+import { cleanCopy } from "../package/clean-copy.js";
 
-const REPO = path.resolve(__dirname, "..", "..", "..");
 const CHROMIUM_PATHS = ["/usr/bin/chromium", "/usr/bin/chromium-browser"];
 const CHROMIUM = process.env.S7_CHROMIUM ?? CHROMIUM_PATHS.find((p) => fs.existsSync(p));
 const UI_PORT = 18880 + (process.pid % 100);
 const BASE = `http://127.0.0.1:${UI_PORT}`;
 
 /** The repository's tracked files (a fresh checkout), with the installed node_modules linked in. */
-function cleanCopy(): string {
+function freshCopy(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "s7-clean-"));
-  const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: REPO }).toString().split("\0").filter(Boolean);
-  for (const f of files) {
-    if (!fs.existsSync(path.join(REPO, f))) continue;
-    fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
-    fs.copyFileSync(path.join(REPO, f), path.join(dir, f));
-  }
-  fs.symlinkSync(path.join(REPO, "node_modules"), path.join(dir, "node_modules"), "dir");
+  cleanCopy(dir);
   return dir;
 }
 
@@ -69,7 +63,7 @@ describe("npm start from a clean copy, and the editor in a real browser", functi
   let page: Page;
 
   before(async () => {
-    copy = cleanCopy();
+    copy = freshCopy();
     child = spawn(process.platform === "win32" ? "npm.cmd" : "npm", ["start"], {
       cwd: copy,
       env: { ...process.env, S7_DEMO_PORT: String(UI_PORT), S7_DEMO_PLC1_PORT: "0", S7_DEMO_PLC2_PORT: "0" },
@@ -137,17 +131,31 @@ describe("npm start from a clean copy, and the editor in a real browser", functi
     await shot(page, "editor");
   });
 
-  it("shows the untrusted certificate in the connection dialog and trusts it with one click", async function () {
+  it("shows this connection's untrusted certificate first and without scrolling, trusts it with one click, then offers Untrust", async function () {
     needsBrowser(this);
     await page.evaluate(`RED.editor.editConfig("", "s7-secure-connection", "demo.plc1")`);
     await page.waitForSelector("#node-config-input-host");
     await page.click("#node-config-s7-secure-connection-tabs li:nth-child(3) a");
-    const row = await page.waitForSelector(".s7-secure-untrusted-row[data-fingerprint]", { timeout: 30_000 });
+    const first = "#s7-secure-untrusted-list .s7-secure-cert-row:first-child";
+    const row = await page.waitForSelector(`${first}.s7-secure-untrusted-row[data-fingerprint]`, { timeout: 30_000 });
     assert.match((await row.textContent()) ?? "", /CN=PLC1/);
-    await row.scrollIntoViewIfNeeded();
+    // In sight as the tab opens: the row's Trust button lies inside the visible part of the dialog.
+    const inSight = await page.evaluate(`(() => {
+      const button = document.querySelector("${first} .s7-secure-trust-button");
+      const body = button && button.closest(".red-ui-tray-body");
+      if (!button || !body) return "missing";
+      const b = button.getBoundingClientRect(), t = body.getBoundingClientRect();
+      return body.scrollTop === 0 && b.top >= t.top && b.bottom <= t.bottom && b.bottom <= window.innerHeight ? "yes" : "top " + b.top + " bottom " + b.bottom + " visible " + t.top + "…" + t.bottom + " scroll " + body.scrollTop;
+    })()`);
+    assert.equal(inSight, "yes");
     await shot(page, "untrusted-certificate");
-    await page.click(".s7-secure-untrusted-row .s7-secure-trust-button");
-    await page.waitForFunction(`document.querySelectorAll(".s7-secure-untrusted-row").length === 0`, undefined, { timeout: 30_000 });
+    await page.click(`${first} .s7-secure-trust-button`);
+    const trusted = await page.waitForSelector(`${first}.s7-secure-trusted-row .s7-secure-untrust-button`, { timeout: 30_000 });
+    assert.ok(await trusted.isVisible());
+    assert.match((await page.textContent(first)) ?? "", /CN=PLC1/, "still this connection's first certificate, now trusted");
+    assert.equal(await page.$$eval("#s7-secure-untrusted-list .s7-secure-untrusted-row", (rows) => rows.length), 0);
+    assert.equal(await page.evaluate(`document.querySelector("#s7-secure-other-certs").open`), false, "other certificates of the store are folded away");
+    await shot(page, "trusted-certificate");
     await page.evaluate(`document.querySelector("#node-config-dialog-cancel")?.click()`);
   });
 

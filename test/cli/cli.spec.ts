@@ -3,7 +3,11 @@ import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import * as net from "node:net";
 import { main } from "../../src/cli/main.js";
+import { parseAssignment, writeReport } from "../../src/cli/controller-commands.js";
+import { defaultStoreDir } from "../../src/cli/connection-options.js";
+import { ConnectionError, ValueError } from "../../src/errors.js";
 import type { CliIO } from "../../src/cli/io.js";
 import { generateCrl } from "../../src/pki/crl.js";
 
@@ -19,14 +23,15 @@ function io(env: NodeJS.ProcessEnv = {}): CliIO & { out: string; err: string } {
   });
 }
 
-function startSim(args: string[]): Promise<{ child: ChildProcess; port: number; fingerprint: string }> {
+function startSim(args: string[]): Promise<{ child: ChildProcess; port: number; fingerprint: string; output: () => string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, "sim", ...args], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout!.on("data", (d: Buffer) => {
       out += d.toString();
       const m = /READY port=(\d+) fingerprint=([0-9a-f]{64})/.exec(out);
-      if (m) resolve({ child, port: Number(m[1]), fingerprint: m[2]! });
+      // Resolved once the summary of what it serves is printed too.
+      if (m && /Ctrl-C stops/.test(out)) resolve({ child, port: Number(m[1]), fingerprint: m[2]!, output: () => out });
     });
     child.on("exit", (code) => reject(new Error(`sim exited with ${code} before READY: ${out}`)));
   });
@@ -38,7 +43,7 @@ function exited(child: ChildProcess): Promise<number | null> {
 
 describe("s7-secure command line", function () {
   this.timeout(60000);
-  let sim: { child: ChildProcess; port: number; fingerprint: string };
+  let sim: { child: ChildProcess; port: number; fingerprint: string; output: () => string };
   let store: string;
 
   before(async () => {
@@ -57,10 +62,119 @@ describe("s7-secure command line", function () {
     assert.match(sim.fingerprint, /^[0-9a-f]{64}$/);
   });
 
+  it("sim says what it serves: the address, the certificate, the tags and how to stop", () => {
+    const out = sim.output();
+    assert.match(out, new RegExp(`PLC1 \\(simulated 6ES7 516-3AN02-0AB0, firmware V3\\.1\\) on 127\\.0\\.0\\.1:${sim.port}`));
+    assert.match(out, new RegExp(`certificate SHA-256 ${sim.fingerprint}`));
+    assert.match(out, /DB1 "Line"/);
+    assert.match(out, /Line\.Speed {2}Real/);
+    assert.match(out, /Line\.Recipe/);
+    assert.match(out, /Ctrl-C stops the simulator/);
+  });
+
+  it("--help on every command, --version, and usage for certs without an action", async () => {
+    for (const command of ["probe", "browse", "read", "write", "certs", "sim"]) {
+      const o = io();
+      assert.equal(await main([command, "--help"], o), 0, `${command} --help: ${o.err}`);
+      assert.match(o.out, new RegExp(`^usage: s7-secure ${command}`), command);
+      assert.equal(o.err, "");
+      const h = io();
+      assert.equal(await main([command, "-h"], h), 0);
+      assert.equal(h.out, o.out);
+    }
+    const v = io();
+    assert.equal(await main(["--version"], v), 0);
+    const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, "..", "..", "..", "package.json"), "utf8")) as { version: string };
+    assert.equal(v.out, `${pkg.version}\n`);
+    const c = io();
+    assert.equal(await main(["certs"], c), 2);
+    assert.match(c.err, /^s7-secure certs: missing action\nusage: s7-secure certs <action>/);
+    assert.doesNotMatch(c.err, /unknown certs action/);
+    const cs = io();
+    assert.equal(await main(["certs", "--store", store], cs), 2);
+    assert.match(cs.err, /missing action/);
+  });
+
+  it("parses <tag>=<value> with = inside quotes, and keeps numbers as typed", () => {
+    assert.deepEqual(parseAssignment('Line.Name="a=b"'), { tag: "Line.Name", value: "a=b" });
+    assert.deepEqual(parseAssignment('"My=DB".Name=x=y'), { tag: '"My=DB".Name', value: "x=y" });
+    assert.deepEqual(parseAssignment("Line.Setpoint=1500"), { tag: "Line.Setpoint", value: 1500 });
+    assert.deepEqual(parseAssignment("Line.Running=true"), { tag: "Line.Running", value: true });
+    assert.deepEqual(parseAssignment("A.Real=99999999999999999999"), { tag: "A.Real", value: "99999999999999999999" });
+    assert.deepEqual(parseAssignment("A.Real=1e400"), { tag: "A.Real", value: "1e400" });
+    assert.deepEqual(parseAssignment("A.Real=1.50"), { tag: "A.Real", value: "1.50" });
+    assert.deepEqual(parseAssignment("A.Real=-0.25"), { tag: "A.Real", value: -0.25 });
+    assert.throws(() => parseAssignment('"Line.Name=x'), /is not <tag>=<value>/);
+  });
+
+  it("reports per tag what was written and what was not", () => {
+    const lost = new ConnectionError("ERR_S7_CONNECTION_CLOSED", "connection lost before the answer", { plc: "PLC1" });
+    const text = writeReport([
+      { tag: "A.x", ok: true, value: 1 },
+      { tag: "A.y", ok: false, error: lost },
+      { tag: "A.z", ok: false, error: new ValueError("A.z: true is a boolean, not a number (Int); write 1 or 0") },
+    ]);
+    assert.equal(
+      text,
+      ["A.x = 1  written", "A.y NOT written: PLC PLC1: connection lost before the answer", "A.z NOT written: A.z: true is a boolean, not a number (Int); write 1 or 0", "1 of 3 tags written, 2 not written"].join("\n"),
+    );
+  });
+
+  it("connection errors name host:port and say refused, or not an S7 controller", async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const s = net.createServer().listen(0, "127.0.0.1", () => {
+        const port = (s.address() as net.AddressInfo).port;
+        s.close(() => resolve(port));
+      });
+    });
+    const r = io();
+    assert.equal(await main(["probe", "127.0.0.1", "--port", String(closed), "--store", store], r), 1);
+    assert.equal(r.err, `s7-secure: 127.0.0.1:${closed}: connection refused (nothing listens on port ${closed}; is the address right?)\n`);
+    const sockets = new Set<net.Socket>();
+    const http = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on("error", () => undefined);
+      socket.write("HTTP/1.1 400 Bad Request\r\n\r\n");
+    });
+    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+    const port = (http.address() as net.AddressInfo).port;
+    try {
+      const n = io();
+      assert.equal(await main(["probe", "127.0.0.1", "--port", String(port), "--store", store], n), 1);
+      assert.match(n.err, new RegExp(`^s7-secure: 127\\.0\\.0\\.1:${port}: not an S7 controller\\? \\(.*TPKT`));
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => http.close(resolve));
+    }
+  });
+
+  it("a --store that does not exist is an error, never a new empty store", async () => {
+    const missing = path.join(store, "typo");
+    const p = io();
+    assert.equal(await main(["probe", "127.0.0.1", "--port", String(sim.port), "--store", missing], p), 1);
+    assert.match(p.err, /the store folder does not exist \(--store .*typo\)/);
+    assert.equal(fs.existsSync(missing), false);
+  });
+
+  it("the default store is Node-RED's when a Node-RED user directory exists", () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), "s7-home-"));
+    try {
+      assert.equal(defaultStoreDir(home), path.join(home, ".s7-secure", "pki"));
+      fs.mkdirSync(path.join(home, ".node-red"));
+      assert.equal(defaultStoreDir(home), path.join(home, ".node-red", "s7-secure", "pki"));
+    } finally {
+      fs.rmSync(home, { recursive: true, force: true });
+    }
+  });
+
   it("probe refuses the unknown self-signed certificate, stores it in untrusted/ and says how to trust it", async () => {
     const o = io();
     assert.equal(await main(["probe", "127.0.0.1", "--port", String(sim.port), "--store", store], o), 1);
     assert.match(o.err, /manual trust required — move untrusted\/PLC1-[0-9a-f]{64}\.der/);
+    // Text mode shows the certificate a person has to compare, and the command to trust it.
+    assert.match(o.err, new RegExp(`SHA-256 ${sim.fingerprint}`));
+    assert.match(o.err, /certificate {2}CN=PLC1.*self-signed/);
+    assert.match(o.err, new RegExp(`trust it {5}s7-secure certs trust ${sim.fingerprint} --store`));
     const j = io();
     assert.equal(await main(["probe", "127.0.0.1", "--port", String(sim.port), "--store", store, "--json"], j), 1);
     const result = JSON.parse(j.out) as { ok: boolean; code: string; certificate: { fingerprint256: string; selfSigned: boolean } };
@@ -103,6 +217,22 @@ describe("s7-secure command line", function () {
     const r = io();
     assert.equal(await main(["read", "127.0.0.1", "--port", String(sim.port), "--store", store, "--json", "Line.Setpoint", "AllTypes.ULInt", "Line.Name"], r), 0, r.err);
     assert.deepEqual(JSON.parse(r.out), { "Line.Setpoint": 321, "AllTypes.ULInt": "18446744073709551614", "Line.Name": "CLI" });
+  });
+
+  it("writes a value with = and quotes, echoes a long number as typed, refuses 1e400", async () => {
+    const w = io();
+    assert.equal(await main(["write", "127.0.0.1", "--port", String(sim.port), "--store", store, 'Line.Name="a=b"', "AllTypes.LReal=99999999999999999999"], w), 0, w.err + w.out);
+    assert.match(w.out, /^Line\.Name = "a=b" {2}written$/m);
+    assert.match(w.out, /^AllTypes\.LReal = 99999999999999999999 {2}written$/m);
+    const r = io();
+    assert.equal(await main(["read", "127.0.0.1", "--port", String(sim.port), "--store", store, "--json", "Line.Name"], r), 0, r.err);
+    assert.deepEqual(JSON.parse(r.out), { "Line.Name": "a=b" });
+    const inf = io();
+    assert.equal(await main(["write", "127.0.0.1", "--port", String(sim.port), "--store", store, "AllTypes.LReal=1e400"], inf), 1);
+    assert.match(inf.out, /AllTypes\.LReal NOT written: .*"1e400" is outside the range of LReal/);
+    const big = io();
+    assert.equal(await main(["write", "127.0.0.1", "--port", String(sim.port), "--store", store, "AllTypes.LInt=99999999999999999999"], big), 1);
+    assert.match(big.out, /AllTypes\.LInt NOT written: .*"99999999999999999999" is outside -9223372036854775808/);
   });
 
   it("a bad tag or value exits non-zero with one line naming it", async () => {

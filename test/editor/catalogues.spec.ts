@@ -80,6 +80,28 @@ interface NodeDef {
   label: (this: unknown) => string;
   _?: (key: string, args?: Record<string, unknown>) => string;
 }
+/** The settings the connection node registers for the editor, read from the running node's registration. */
+function editorConnectionDefaults(): unknown {
+  let exported: unknown;
+  const red = {
+    nodes: {
+      createNode: () => undefined,
+      getNode: () => null,
+      registerType(_type: string, _ctor: unknown, options?: { settings?: Record<string, { value: unknown }> }) {
+        exported = options?.settings?.["s7SecureConnectionDefaults"]?.value;
+      },
+    },
+    httpAdmin: { get: () => undefined, post: () => undefined },
+    auth: { needsPermission: () => () => undefined },
+    settings: {},
+    _: (k: string) => k,
+    log: { warn: () => undefined, info: () => undefined, error: () => undefined },
+  };
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (require(path.join(DIST_NODES, "s7-secure-connection.js")) as (r: unknown) => void)(red);
+  return exported;
+}
+
 function loadDefinitions(configNodes: Array<{ id: string; type: string; name: string }> = []): {
   defs: Map<string, NodeDef>;
   helpers: Record<string, (...args: never[]) => unknown>;
@@ -110,6 +132,8 @@ function loadDefinitions(configNodes: Array<{ id: string; type: string; name: st
         node: () => null,
       },
       validators: {},
+      // What the connection node exports to the editor (nodes/s7-secure-connection.ts).
+      settings: { s7SecureConnectionDefaults: editorConnectionDefaults() },
     },
   };
   vm.createContext(sandbox);
@@ -327,7 +351,8 @@ describe("editor: registerType contract", () => {
         reconnectMin: 1000,
         reconnectMax: 30000,
       },
-      "s7-read": { name: "", connection: "", tags: [], interval: 0, int64: "bigint" },
+      // 64-bit integers as strings: BigInt does not survive JSON, MQTT or HTTP.
+      "s7-read": { name: "", connection: "", tags: [], interval: 0, int64: "string" },
       "s7-write": { name: "", connection: "", tag: "" },
       "s7-switch-connection": { name: "", connection: "" },
       "cert-trust": { name: "", storeDir: "" },

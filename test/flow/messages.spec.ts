@@ -2,7 +2,9 @@ import { strict as assert } from "node:assert";
 import { readRequestFromMessage, readResultMessage } from "../../src/flow/read-message.js";
 import { writeEntriesFromMessage, writeResultMessage } from "../../src/flow/write-message.js";
 import { switchCommandFromMessage, switchStatusPayload } from "../../src/flow/switch-message.js";
-import { connectionNodeStatus } from "../../src/flow/status.js";
+import { connectionNodeStatus, flowNodeStatus, tagFailureStatus, COMMAND_REJECTED_STATUS } from "../../src/flow/status.js";
+import { RepeatedFailureGate, failureReason } from "../../src/flow/repeated-failure.js";
+import { connectionCertificateLists, offeredFingerprint } from "../../src/flow/connection-certificates.js";
 import { applyInt64Mode } from "../../src/flow/int64.js";
 import { ItemError, S7Error, ValueError } from "../../src/errors.js";
 import type { ConnectionStatus } from "../../src/client/controller-connection.js";
@@ -71,6 +73,19 @@ describe("s7-write messages", () => {
     assert.equal(out.result["C.d"]!.ok, false);
     assert.equal(out.error?.code, "ERR_S7_ITEM");
   });
+
+  it("names what was written and what was not when a write stops part-way", () => {
+    const lost = new S7Error("ERR_S7_CONNECTION_CLOSED", "connection lost before the answer");
+    const out = writeResultMessage([
+      { tag: "A.a", ok: true, value: 1 },
+      { tag: "A.b", ok: true, value: 2 },
+      { tag: "A.c", ok: false, error: lost },
+      { tag: "A.d", ok: false, error: lost },
+    ]);
+    assert.deepEqual(out.result, { "A.a": { ok: true, value: 1 }, "A.b": { ok: true, value: 2 }, "A.c": { ok: false, error: lost.message }, "A.d": { ok: false, error: lost.message } });
+    assert.equal(out.error?.message, "2 of 4 tags were not written (A.c, A.d; written: A.a, A.b): connection lost before the answer");
+    assert.equal(out.error?.code, "ERR_S7_CONNECTION_CLOSED");
+  });
 });
 
 describe("s7-switch-connection messages", () => {
@@ -79,6 +94,13 @@ describe("s7-switch-connection messages", () => {
     assert.deepEqual(switchCommandFromMessage({ payload: "switchBack" }, "PLC1"), { kind: "action", action: "switchBack" });
     assert.deepEqual(switchCommandFromMessage({ payload: { action: "switch" } }, "PLC1"), { kind: "action", action: "switch" });
     assert.throws(() => switchCommandFromMessage({ action: "jump" }, "PLC1"), /unknown action "jump"/);
+  });
+
+  it("takes the empty topic of a default inject node as no topic", () => {
+    assert.deepEqual(switchCommandFromMessage({ topic: "", payload: "switch" }, "PLC1"), { kind: "action", action: "switch" });
+    assert.deepEqual(switchCommandFromMessage({ topic: "  ", payload: "switchBack" }, "PLC1"), { kind: "action", action: "switchBack" });
+    assert.deepEqual(switchCommandFromMessage({ topic: null, payload: "switch" }, "PLC1"), { kind: "action", action: "switch" });
+    assert.throws(() => switchCommandFromMessage({ topic: "", payload: "jump" }, "PLC1"), /unknown action "jump"/);
   });
 
   it("takes a system tag in msg.topic, with or without the @connection@ prefix", () => {
@@ -155,5 +177,69 @@ describe("s7-switch-connection messages", () => {
     assert.equal(connectionNodeStatus({ ...connected, state: "reconnect-wait", lastError: new S7Error("ERR_S7_UNTRUSTED", "manual trust required") }).key, "untrusted");
     const off = { ...connected, state: "disconnected" as const, systemTags: { ...connected.systemTags, ForceConnectionState: 0 as const } };
     assert.equal(connectionNodeStatus(off).key, "forcedOff");
+  });
+
+  it("names the alternative controller by its certificate's CN, else its address", () => {
+    const fresh = { ...connected, info: { ...connected.info!, verdict: { ...connected.info!.verdict, warnings: [] } } };
+    const plc2 = { ...fresh, alternative: true, info: { ...fresh.info, verdict: { ...fresh.info.verdict, certificate: { ...fresh.info.verdict.certificate, subject: "O=Plant, CN=PLC2" } } } };
+    assert.deepEqual(connectionNodeStatus(plc2), { fill: "green", shape: "dot", key: "alternative", params: { name: "PLC2" } });
+    const noCn = { ...plc2, info: { ...plc2.info, verdict: { ...plc2.info.verdict, certificate: { ...plc2.info.verdict.certificate, subject: "O=Plant" } } } };
+    assert.deepEqual(connectionNodeStatus(noCn).params, { name: "127.0.0.1" });
+  });
+
+  it("shows a node's own problem only while the connection is up", () => {
+    const fresh = { ...connected, info: { ...connected.info!, verdict: { ...connected.info!.verdict, warnings: [] } } };
+    const own = tagFailureStatus(1, 4);
+    assert.deepEqual(own, { fill: "yellow", shape: "dot", key: "tagsFailed", params: { failed: "1", total: "4" } });
+    assert.deepEqual(flowNodeStatus(fresh, own), own);
+    assert.deepEqual(flowNodeStatus(fresh, undefined), connectionNodeStatus(fresh));
+    const waiting = { ...fresh, state: "reconnect-wait" as const, lastError: new S7Error("ERR_S7_UNTRUSTED", "manual trust required") };
+    assert.equal(flowNodeStatus(waiting, own).key, "untrusted");
+    assert.equal(COMMAND_REJECTED_STATUS.key, "commandRejected");
+  });
+});
+
+describe("the repeated-failure rule", () => {
+  it("reports once per distinct reason until a success, counted over a run of polls", () => {
+    const gate = new RepeatedFailureGate();
+    const untrusted = failureReason(new S7Error("ERR_S7_UNTRUSTED", "manual trust required"));
+    const off = failureReason(new S7Error("ERR_S7_CLOSED", "ForceConnectionState = 0"));
+    const polls = [untrusted, untrusted, untrusted, off, off, "ok", off, off, untrusted];
+    const reported = polls.filter((reason) => {
+      if (reason === "ok") {
+        gate.succeeded();
+        return false;
+      }
+      return gate.shouldReport(reason);
+    });
+    assert.deepEqual(reported, [untrusted, off, off, untrusted]);
+  });
+
+  it("takes per-tag failures as one reason whatever the order of the tags", () => {
+    const e = new S7Error("ERR_S7_ITEM", "2 of 3 tags could not be read");
+    assert.equal(failureReason(e, { "A.x": "no member x", "A.y": "no member y" }), failureReason(e, { "A.y": "no member y", "A.x": "no member x" }));
+    assert.notEqual(failureReason(e, { "A.x": "no member x" }), failureReason(e, { "A.x": "access denied" }));
+  });
+});
+
+describe("the Security tab's certificate lists", () => {
+  const a = { fingerprint256: "aa".repeat(32), subject: "CN=A" };
+  const b = { fingerprint256: "bb".repeat(32), subject: "CN=B" };
+  const c = { fingerprint256: "cc".repeat(32), subject: "CN=C" };
+
+  it("puts the offered certificates first, trusted or not, and keeps the rest apart", () => {
+    const lists = connectionCertificateLists({ trusted: [a, c], untrusted: [b] }, [b.fingerprint256, "AA:".repeat(31) + "AA"]);
+    assert.deepEqual(lists.thisConnection, [{ ...b, trusted: false }, { ...a, trusted: true }]);
+    assert.deepEqual(lists.trusted, [c]);
+    assert.deepEqual(lists.otherUntrusted, []);
+    assert.deepEqual(connectionCertificateLists({ trusted: [], untrusted: [b] }, []).otherUntrusted, [b]);
+  });
+
+  it("finds the offered certificate in a connected status or in a refusal", () => {
+    const base = { state: "reconnect-wait" as const, endpoint: { host: "h", port: 102, accessPoint: "" }, alternative: false, systemTags: { ForceConnectionState: 1 as const, UseAlternativeAddress: 0 as const, AlternativeAddress: "" } };
+    assert.equal(offeredFingerprint({ ...base, lastError: new S7Error("ERR_S7_UNTRUSTED", "manual trust required", { file: `/pki/untrusted/PLC1-${"ab".repeat(32)}.der` }) }), "ab".repeat(32));
+    assert.equal(offeredFingerprint({ ...base, lastError: new S7Error("ERR_S7_REVOKED", `revoked (SHA-256 ${"cd".repeat(32)})`) }), "cd".repeat(32));
+    assert.equal(offeredFingerprint({ ...base, lastError: new S7Error("ERR_S7_CONNECT", "refused") }), undefined);
+    assert.equal(offeredFingerprint(base), undefined);
   });
 });

@@ -39,7 +39,7 @@ describe("admin endpoints require s7-secure.write (Node-RED with adminAuth)", fu
       ...(method === "POST" ? { body: JSON.stringify({ fingerprint256: "00" }) } : {}),
     });
 
-  for (const [method, url] of [["GET", "/s7-secure/c1/certificates"], ["POST", "/s7-secure/c1/certificates/trust"], ["GET", "/s7-secure/c1/browse"]] as const) {
+  for (const [method, url] of [["GET", "/s7-secure/c1/certificates"], ["POST", "/s7-secure/c1/certificates/trust"], ["POST", "/s7-secure/c1/certificates/untrust"], ["GET", "/s7-secure/c1/browse"]] as const) {
     it(`${method} ${url}: refused without a token and for a read-only user`, async () => {
       assert.equal((await call("GET", "/flows", "viewer-token")).status, 200, "the read-only token is valid");
       assert.equal((await call(method, url)).status, 401);

@@ -33,6 +33,15 @@ describe("Node-RED nodes against simulated controllers (node-red-node-test-helpe
     fs.rmSync(store, { recursive: true, force: true });
   });
 
+  /** An s7-write w1 (output to helper "out") and a Catch node for all errors (to helper "caught"). */
+  const writeWithCatch = (): Record<string, unknown>[] => [
+    connectionNode("c1", "PLC1", plc1, store),
+    { id: "w1", type: "s7-write", connection: "c1", tag: "", wires: [["out"]] },
+    { id: "catcher", type: "catch", scope: null, uncaught: false, wires: [["caught"]] },
+    { id: "out", type: "helper" },
+    { id: "caught", type: "helper" },
+  ];
+
   async function load(flow: Record<string, unknown>[], credentials: object = {}): Promise<void> {
     await helper.load(NODES, [tab, ...flow.map((n) => (n.type === "s7-secure-connection" ? n : inFlow(n)))], credentials);
   }
@@ -101,13 +110,7 @@ describe("Node-RED nodes against simulated controllers (node-red-node-test-helpe
   });
 
   it("s7-write: one tag from msg.topic, several from an object, msg.result per tag; a bad value writes nothing and reaches Catch", async () => {
-    await load([
-      connectionNode("c1", "PLC1", plc1, store),
-      { id: "w1", type: "s7-write", connection: "c1", tag: "", wires: [["out"]] },
-      { id: "catcher", type: "catch", scope: null, uncaught: false, wires: [["caught"]] },
-      { id: "out", type: "helper" },
-      { id: "caught", type: "helper" },
-    ]);
+    await load(writeWithCatch());
     let next = nextMessage(helper.getNode("out"));
     helper.getNode("w1").receive({ topic: "Line.Setpoint", payload: 777 });
     let msg = await next;
@@ -260,6 +263,163 @@ describe("Node-RED nodes against simulated controllers (node-red-node-test-helpe
     assert.equal(openStoreCount(), storesBefore);
     const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().filter((h) => (h as { constructor: { name: string } }).constructor.name === "Socket" && (h as { remotePort?: number }).remotePort === plc1.port);
     assert.equal(handles.length, 0);
+  });
+
+  type StatusArg = { fill?: string; shape?: string; text?: string };
+  type StatusSpy = { getCalls(): Array<{ thisValue: { id: string }; args: [StatusArg] }> };
+  /** The last status node `id` showed (the helper's spy is shared by all nodes, so calls are picked by node). */
+  const statusOf = (id: string): StatusArg =>
+    (helper.getNode(id).status as unknown as StatusSpy)
+      .getCalls()
+      .filter((c) => c.thisValue.id === id)
+      .at(-1)?.args[0] ?? {};
+
+  it("a polling s7-read reports a failing tag once, then only its yellow status; a read by message reports every time", async () => {
+    await load([
+      connectionNode("c1", "PLC1", plc1, store),
+      { id: "poll", type: "s7-read", connection: "c1", tags: ["Line.Counter", "Line.Missing"], interval: 100, int64: "string", wires: [["out"]] },
+      { id: "onMsg", type: "s7-read", connection: "c1", tags: ["Line.Counter", "Line.Missing"], interval: 0, int64: "string", wires: [["out2"]] },
+      { id: "catcher", type: "catch", scope: null, uncaught: false, wires: [["caught"]] },
+      { id: "out", type: "helper" },
+      { id: "out2", type: "helper" },
+      { id: "caught", type: "helper" },
+    ]);
+    let polls = 0;
+    let caught = 0;
+    let caughtByMessage = 0;
+    helper.getNode("out").on("input", () => polls++);
+    helper.getNode("caught").on("input", (m) => {
+      const source = (m.error as { source?: { id?: string } }).source?.id;
+      if (source === "poll") caught++;
+      else if (source === "onMsg") caughtByMessage++;
+    });
+    await until("six polls", () => polls >= 6);
+    assert.equal(caught, 1, "one report for six polls failing for the same reason");
+    assert.deepEqual(statusOf("poll"), { fill: "yellow", shape: "dot", text: "s7-secure-connection.status.tagsFailed" });
+
+    for (let i = 1; i <= 3; i++) {
+      const next = nextMessage(helper.getNode("out2"));
+      helper.getNode("onMsg").receive({});
+      await next;
+      await until(`report ${i}`, () => caughtByMessage === i);
+    }
+    assert.deepEqual(statusOf("onMsg"), { fill: "yellow", shape: "dot", text: "s7-secure-connection.status.tagsFailed" });
+  });
+
+  it("a polling s7-read on an untrusted connection reports once, not on every poll", async () => {
+    fs.rmSync(path.join(store, "trusted", "PLC1.der"));
+    await load([
+      connectionNode("c1", "PLC1", plc1, store, { connectTimeout: 1000, reconnectMin: 100, reconnectMax: 200 }),
+      { id: "poll", type: "s7-read", connection: "c1", tags: ["Line.Counter"], interval: 100, int64: "string", wires: [["out"]] },
+      { id: "catcher", type: "catch", scope: null, uncaught: false, wires: [["caught"]] },
+      { id: "out", type: "helper" },
+      { id: "caught", type: "helper" },
+    ]);
+    const reports: string[] = [];
+    helper.getNode("caught").on("input", (m) => reports.push((m.error as { message: string }).message));
+    const attempts = () => plc1.stats.connectionsTotal;
+    const before = attempts();
+    // Every failed poll shows its status again: count those, and the controller's refused handshakes.
+    const polls = () => (helper.getNode("poll").status as unknown as StatusSpy).getCalls().filter((c) => c.thisValue.id === "poll").length;
+    await until("ten refused connection attempts and ten status updates", () => attempts() - before >= 10 && polls() >= 10, 30_000);
+    await until("the first report", () => reports.length >= 1, 10_000);
+    assert.equal(reports.length, 1, reports.join("\n"));
+    // Between retries the status moves between connecting and untrusted; the reason is in sight.
+    await until("the untrusted status", () => statusOf("poll").text === "s7-secure-connection.status.untrusted");
+  });
+
+  it("s7-read: a successful read clears the tag-failure status", async () => {
+    await load([
+      connectionNode("c1", "PLC1", plc1, store),
+      { id: "r1", type: "s7-read", connection: "c1", tags: [], interval: 0, int64: "string", wires: [["out"]] },
+      { id: "out", type: "helper" },
+    ]);
+    let next = nextMessage(helper.getNode("out"));
+    helper.getNode("r1").receive({ tags: ["Line.Counter", "Line.Missing"] });
+    await next;
+    assert.equal(statusOf("r1").text, "s7-secure-connection.status.tagsFailed");
+    next = nextMessage(helper.getNode("out"));
+    helper.getNode("r1").receive({ tags: ["Line.Counter"] });
+    await next;
+    assert.deepEqual(statusOf("r1"), { fill: "green", shape: "dot", text: "s7-secure-connection.status.connected" });
+  });
+
+  it("s7-write: tags not written show as a yellow status, and the error names what was written", async () => {
+    await load(writeWithCatch());
+    const caught = nextMessage(helper.getNode("caught"));
+    helper.getNode("w1").receive({ payload: { "Line.Setpoint": 5, "Line.Missing": 1 } });
+    const c = await caught;
+    assert.match((c.error as { message: string }).message, /Line\.Missing/);
+    assert.deepEqual(statusOf("w1"), { fill: "yellow", shape: "dot", text: "s7-secure-connection.status.tagsFailed" });
+  });
+
+  it("s7-switch-connection: a rejected command shows until a command succeeds; the alternative controller shows by name", async () => {
+    const caFile = path.join(store, "demo-root-ca.pem");
+    fs.writeFileSync(caFile, plc2.caCertificatePem!);
+    await load([
+      connectionNode("c1", "PLC1", plc1, store, { rootCAFiles: caFile }),
+      { id: "sw", type: "s7-switch-connection", connection: "c1", wires: [["state"]] },
+      { id: "r1", type: "s7-read", connection: "c1", tags: ["Line.Name"], interval: 0, int64: "string", wires: [["out"]] },
+      { id: "catcher", type: "catch", scope: ["sw"], uncaught: false, wires: [["caught"]] },
+      { id: "state", type: "helper" },
+      { id: "out", type: "helper" },
+      { id: "caught", type: "helper" },
+    ]);
+    const states: Record<string, unknown>[] = [];
+    helper.getNode("state").on("input", (m) => states.push(m.payload as Record<string, unknown>));
+    await until("connected", () => states.some((s) => s.state === "connected"));
+    const caught = nextMessage(helper.getNode("caught"));
+    helper.getNode("sw").receive({ topic: "UseAlternativeAddress", payload: 7 });
+    await caught;
+    assert.deepEqual(statusOf("sw"), { fill: "red", shape: "ring", text: "s7-secure-connection.status.commandRejected" });
+    assert.equal(statusOf("r1").text, "s7-secure-connection.status.connected", "only the node that sent the command shows it");
+
+    helper.getNode("sw").receive({ topic: "", payload: { AlternativeAddress: `IPAddress=127.0.0.1; Port=${plc2.port};` } });
+    helper.getNode("sw").receive({ topic: "", payload: "switch" });
+    await until("connected to PLC2", () => states.at(-1)?.state === "connected" && (states.at(-1)!.address as { port: number }).port === plc2.port);
+    await until("alternative status", () => statusOf("r1").text === "s7-secure-connection.status.alternative");
+    assert.equal(statusOf("sw").text, "s7-secure-connection.status.alternative", "a successful command clears the rejection");
+    assert.equal(statusOf("r1").fill, "green");
+  });
+
+  it("the Security tab's lists: this connection's certificate first, trusted ones to untrust, other connections' apart", async () => {
+    fs.rmSync(path.join(store, "trusted", "PLC1.der"));
+    const other = await Simulator.start(simConfig("PLC3"));
+    try {
+      await load([
+        connectionNode("c1", "PLC1", plc1, store, { reconnectMin: 60_000, reconnectMax: 60_000 }),
+        connectionNode("c3", "PLC3", other, store, { reconnectMin: 60_000, reconnectMax: 60_000 }),
+      ]);
+      type Cert = { fingerprint256: string; subject: string; trusted?: boolean };
+      type Lists = { thisConnection: Cert[]; otherTrusted: Cert[]; otherUntrusted: Cert[] };
+      const lists = async (): Promise<Lists> => (await helper.request().get("/s7-secure/c1/certificates")).body as Lists;
+      let l = await lists();
+      for (let i = 0; i < 100 && (l.thisConnection.length === 0 || l.otherUntrusted.length === 0); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        l = await lists();
+      }
+      assert.deepEqual(l.thisConnection.map((c) => [c.fingerprint256, c.trusted]), [[plc1.fingerprint256, false]]);
+      assert.deepEqual(l.otherUntrusted.map((c) => c.fingerprint256), [other.fingerprint256], "PLC3's certificate is apart");
+      assert.deepEqual(l.otherTrusted, []);
+
+      const trust = await helper.request().post("/s7-secure/c1/certificates/trust").send({ fingerprint256: plc1.fingerprint256 });
+      assert.equal(trust.status, 200);
+      l = await lists();
+      assert.deepEqual(l.thisConnection.map((c) => [c.fingerprint256, c.trusted]), [[plc1.fingerprint256, true]], "still first, now trusted");
+      const c3 = (await helper.request().get("/s7-secure/c3/certificates")).body as Lists;
+      assert.deepEqual(c3.otherTrusted.map((c) => c.fingerprint256), [plc1.fingerprint256], "for PLC3 it is one of the store's trusted ones");
+
+      const untrust = await helper.request().post("/s7-secure/c1/certificates/untrust").send({ fingerprint256: plc1.fingerprint256 });
+      assert.equal(untrust.status, 200, JSON.stringify(untrust.body));
+      l = await lists();
+      assert.deepEqual(l.thisConnection.map((c) => [c.fingerprint256, c.trusted]), [[plc1.fingerprint256, false]]);
+      const again = await helper.request().post("/s7-secure/c1/certificates/untrust").send({ fingerprint256: plc1.fingerprint256 });
+      assert.equal(again.status, 400);
+      assert.match((again.body as { error: string }).error, /no certificate .* in trusted/);
+    } finally {
+      await helper.unload();
+      await other.stop();
+    }
   });
 });
 

@@ -154,6 +154,18 @@ describe("values: writes are checked before anything is sent", () => {
     ["Date", "not a date", /DB1\.Test: Date: "not a date" is not a date/],
     ["Array[0..2] of Int", [1, 2], /array has 2 elements, Array\[0\.\.2\] of Int needs 3/],
     ["Array[0..1] of Int", [1, 99999], /DB1\.Test\[1\]: 99999 is outside/],
+    // Strict: a boolean is not a number, and nothing is written as Infinity or NaN.
+    ["Int", true, /DB1\.Test: true is a boolean, not a number \(Int\); write 1 or 0/],
+    ["Real", false, /false is a boolean, not a number \(Real\)/],
+    ["LInt", true, /true is a boolean, not a number \(LInt\)/],
+    ["Real", "1e400", /"1e400" is outside the range of Real/],
+    ["LReal", "1e400", /"1e400" is outside the range of LReal/],
+    ["LReal", Infinity, /Infinity is outside the range of LReal/],
+    ["Real", -Infinity, /-Infinity is outside the range of Real/],
+    ["LReal", NaN, /NaN is not a number \(LReal\)/],
+    ["DInt", "1e400", /outside the range of DInt/],
+    ["LInt", "99999999999999999999", /"99999999999999999999" is outside -9223372036854775808 … 9223372036854775807 \(LInt\)/],
+    ["ULInt", "99999999999999999999", /"99999999999999999999" is outside 0 … 18446744073709551615 \(ULInt\)/],
   ];
   for (const [type, value, message] of bad) {
     it(`${type} refuses ${String(value)}`, () => {
