@@ -12,8 +12,9 @@ import { testPki, type TestPki } from "../support/pki.js";
 
 const target = { plc: "PLC1", host: "127.0.0.1", port: 102 };
 
+/** A store one level below a private folder, so a file escaping the store would land where the test looks. */
 function tempStore(): CertificateStore {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "s7-store-"));
+  const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "s7-store-")), "pki");
   for (const d of ["trusted/crl", "untrusted"]) fs.mkdirSync(path.join(dir, d), { recursive: true });
   return new CertificateStore(dir);
 }
@@ -52,7 +53,7 @@ describe("trust: certificate store and verifier (RELIABILITY.md, certificate lin
   });
   afterEach(() => {
     store.close();
-    fs.rmSync(store.dir, { recursive: true, force: true });
+    fs.rmSync(path.dirname(store.dir), { recursive: true, force: true });
   });
 
   it("Unknown self-signed PLC cert → refused, DER written once to untrusted/<safe-name>.der, error names that file", async () => {
