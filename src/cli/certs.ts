@@ -1,4 +1,5 @@
 /** `s7-secure certs list|trust|untrust|details|import-crl --store DIR` (SPEC §7). */
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { ConfigError } from "../errors.js";
 import { printable } from "../printable.js";
@@ -78,7 +79,13 @@ async function action(name: string | undefined, id: string | undefined, store: C
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, { json: { type: "boolean" }, store: { type: "string" } });
   const [name, id] = positionals;
-  const store = new CertificateStore(values.store ?? defaultStoreDir());
+  const dir = values.store ?? defaultStoreDir();
+  // Only an import may create the store; listing or trusting in a folder that does not exist
+  // (a typo, or a store Node-RED has not made yet) says so instead of making an empty one.
+  if (name !== "import-crl" && name !== undefined && !fs.existsSync(dir)) {
+    throw new ConfigError(`the store folder ${printable(dir)} does not exist${values.store === undefined ? " (the default store; give --store DIR)" : ""}`, { file: printable(dir) });
+  }
+  const store = new CertificateStore(dir);
   const stop = interrupted(io.signal);
   try {
     return await Promise.race([action(name, id, store, io, values.json ?? false), stop.promise]);

@@ -90,12 +90,17 @@ export async function acceptSecureChannel(socket: Socket, options: AcceptChannel
     if (options.hooks?.beforeTls) await Promise.race([failure, options.hooks.beforeTls()]);
 
     phase = "TLS handshake";
+    // The context first: a key or certificate TLS refuses then fails this connection before a
+    // Duplex exists whose 'error' nobody would listen to.
+    let secureContext: tls.SecureContext;
+    try {
+      secureContext = serverContext({ key: options.key, cert: options.cert, versions: options.tlsVersions ?? ["TLSv1.3"], ...(options.ciphers ? { ciphers: options.ciphers } : {}) });
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      throw new TlsError(`TLS cannot serve this certificate and key: ${e.message}`, e.code, { plc });
+    }
     const duplex = new CotpDuplex(link, tpduSizeBytes(sizeCode), undefined, options.framingStats);
-    tlsSocket = new tls.TLSSocket(duplex, {
-      isServer: true,
-      secureContext: serverContext({ key: options.key, cert: options.cert, versions: options.tlsVersions ?? ["TLSv1.3"], ...(options.ciphers ? { ciphers: options.ciphers } : {}) }),
-      requestCert: false,
-    });
+    tlsSocket = new tls.TLSSocket(duplex, { isServer: true, secureContext, requestCert: false });
     const secured = tlsSocket;
     await Promise.race([
       failure,

@@ -190,8 +190,8 @@ export class CertificateStore extends EventEmitter {
     const snap = await this.snapshot();
     const found = find(snap.untrusted, id);
     if (found === undefined) {
-      if (find(snap.trusted, id)) throw new S7Error("ERR_S7_STORE", `${id} is already trusted`);
-      throw new S7Error("ERR_S7_STORE", `no certificate ${id} in untrusted/`, { file: this.untrustedDir });
+      if (find(snap.trusted, id)) throw new S7Error("ERR_S7_STORE", `${printable(id)} is already trusted`);
+      throw new S7Error("ERR_S7_STORE", `no certificate ${printable(id)} in untrusted/`, { file: this.untrustedDir });
     }
     const name = path.basename(found.file);
     await fsp.rename(path.join(this.dir, found.file), path.join(this.trustedDir, name));
@@ -203,7 +203,7 @@ export class CertificateStore extends EventEmitter {
   async untrust(id: string): Promise<StoredCertificate> {
     const snap = await this.snapshot();
     const found = find(snap.trusted, id);
-    if (found === undefined) throw new S7Error("ERR_S7_STORE", `no certificate ${id} in trusted/`, { file: this.trustedDir });
+    if (found === undefined) throw new S7Error("ERR_S7_STORE", `no certificate ${printable(id)} in trusted/`, { file: this.trustedDir });
     const name = safeFileName(parseCertificate(found.der));
     await fsp.rename(path.join(this.dir, found.file), path.join(this.untrustedDir, name));
     this.scheduleScan();
@@ -212,8 +212,8 @@ export class CertificateStore extends EventEmitter {
 
   async details(id: string): Promise<StoredCertificate> {
     const snap = await this.snapshot();
-    const found = find(snap.trusted, id) ?? find(snap.untrusted, id);
-    if (found === undefined) throw new S7Error("ERR_S7_STORE", `no certificate ${id} in the store`, { file: this.dir });
+    const found = find([...snap.trusted, ...snap.untrusted], id);
+    if (found === undefined) throw new S7Error("ERR_S7_STORE", `no certificate ${printable(id)} in the store`, { file: this.dir });
     return found;
   }
 
@@ -394,9 +394,25 @@ export class CertificateStore extends EventEmitter {
   }
 }
 
+/** Shortest fingerprint prefix accepted in place of the whole SHA-256. */
+export const MIN_FINGERPRINT_PREFIX = 8;
+
+/**
+ * The certificate an id names: its file name, its whole SHA-256, or a
+ * prefix of at least MIN_FINGERPRINT_PREFIX hex digits that only one
+ * certificate of the list has (an ambiguous prefix is an error, never a guess).
+ */
 function find(list: StoredCertificate[], id: string): StoredCertificate | undefined {
+  const byName = list.find((c) => path.basename(c.file) === path.basename(id) || c.file === id);
+  if (byName !== undefined) return byName;
+  const hexOnly = /^[0-9a-fA-F:\s]+$/.test(id);
   const fp = normalizeFingerprint(id);
-  return list.find((c) => (fp.length === 64 && c.fingerprint256 === fp) || path.basename(c.file) === path.basename(id) || c.file === id);
+  if (!hexOnly || fp.length < MIN_FINGERPRINT_PREFIX) return undefined;
+  const matches = list.filter((c) => c.fingerprint256.startsWith(fp));
+  if (matches.length > 1) {
+    throw new S7Error("ERR_S7_STORE", `fingerprint prefix ${fp} matches ${matches.length} certificates (${matches.map((c) => printable(c.file)).join(", ")}): give more digits`);
+  }
+  return matches[0];
 }
 
 async function listFiles(dir: string): Promise<string[]> {

@@ -202,6 +202,38 @@ describe("s7-secure command line", function () {
     assert.match(again.err, /already trusted/);
   });
 
+  it("certs takes a unique fingerprint prefix of at least 8 hex digits and never creates a missing store", async () => {
+    const { generateSelfSigned } = await import("../../src/pki/certificates.js");
+    const own = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "s7-cli-prefix-")), "pki");
+    for (const d of ["trusted/crl", "untrusted"]) fs.mkdirSync(path.join(own, d), { recursive: true });
+    const a = generateSelfSigned({ commonName: "PREFIX_A" });
+    const b = generateSelfSigned({ commonName: "PREFIX_B" });
+    fs.writeFileSync(path.join(own, "untrusted", "a.der"), a.der);
+    fs.writeFileSync(path.join(own, "untrusted", "b.der"), b.der);
+    try {
+      const eight = io();
+      assert.equal(await main(["certs", "details", a.fingerprint256.slice(0, 8), "--store", own, "--json"], eight), 0, eight.err);
+      assert.equal(JSON.parse(eight.out).fingerprint256, a.fingerprint256);
+      const seven = io();
+      assert.equal(await main(["certs", "details", b.fingerprint256.slice(0, 7), "--store", own], seven), 1);
+      assert.match(seven.err, /no certificate [0-9a-f]{7} in the store/);
+      // The same certificate under two names: even the whole fingerprint is ambiguous, and says so.
+      fs.writeFileSync(path.join(own, "trusted", "a-copy.der"), a.der);
+      const twice = io();
+      assert.equal(await main(["certs", "details", a.fingerprint256, "--store", own], twice), 1);
+      assert.match(twice.err, /matches 2 certificates \(.*a-copy\.der.*a\.der|matches 2 certificates \(.*a\.der.*a-copy\.der/);
+      const missing = path.join(path.dirname(own), "typo");
+      for (const action of ["list", "details", "trust"]) {
+        const m = io();
+        assert.equal(await main(["certs", action, ...(action === "list" ? [] : [a.fingerprint256]), "--store", missing], m), 1, action);
+        assert.match(m.err, /store folder .*typo does not exist/);
+      }
+      assert.equal(fs.existsSync(missing), false, "no store was created");
+    } finally {
+      fs.rmSync(path.dirname(own), { recursive: true, force: true });
+    }
+  });
+
   it("probe, browse, read and write work once the certificate is trusted", async () => {
     const p = io();
     assert.equal(await main(["probe", "127.0.0.1", "--port", String(sim.port), "--store", store, "--json"], p), 0, p.err);

@@ -58,6 +58,27 @@ function collect(channel: SecureChannel, count: number): Promise<Buffer[]> {
 }
 
 describe("transport: secure channel over COTP on 127.0.0.1", function () {
+
+  it("a key that does not belong to the certificate fails the accept with a typed TLS error, never an unhandled 'error'", async () => {
+    const a = selfSignedCertificate({ commonName: "KEY_A" });
+    const b = selfSignedCertificate({ commonName: "KEY_B" });
+    const unhandled: unknown[] = [];
+    const onUncaught = (err: unknown): void => void unhandled.push(err);
+    process.on("uncaughtException", onUncaught);
+    const server = await echoServer(b, { key: a.keyPem });
+    try {
+      await assert.rejects(openSecureChannel({ host: "127.0.0.1", port: server.port, plc: "PLC", verifier: new PinnedVerifier(b.fingerprint256), connectTimeoutMs: 3000 }), S7Error);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(server.errors.length, 1);
+      const err = server.errors[0] as S7Error;
+      assert.equal(err.code, "ERR_S7_TLS");
+      assert.match(err.message, /TLS cannot serve this certificate and key/);
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off("uncaughtException", onUncaught);
+      await server.close();
+    }
+  });
   this.timeout(20000);
   let cert: TestCertificate;
   let other: TestCertificate;
