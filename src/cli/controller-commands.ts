@@ -4,7 +4,8 @@ import { ConfigError, S7Error } from "../errors.js";
 import { ControllerSession } from "../client/controller-session.js";
 import { formatValue } from "../values/plc-time.js";
 import type { SymbolNode } from "../tags/symbols.js";
-import type { StoredCertificate } from "../trust/store.js";
+import { certificateView, type CertificateView } from "../trust/certificate-info.js";
+import { printable } from "../printable.js";
 import type { WriteOutcome } from "../client/results.js";
 import { explainConnectionError } from "./connection-errors.js";
 import { COMMON_OPTIONS, parseCommandArgs, printResult, type CliIO } from "./io.js";
@@ -25,28 +26,32 @@ async function open(target: ControllerTarget, io: CliIO): Promise<ControllerSess
 }
 
 /** On an untrusted certificate, the stored file's details help the person decide (in text and in JSON). */
+/** A certificate as probe and a refused connection print it; every text from the certificate or a file name escaped. */
+function certificateLines(c: CertificateView): string[] {
+  return [
+    `certificate  ${printable(c.subject ?? "")} (issuer ${printable(c.issuer ?? "")}${c.selfSigned ? ", self-signed" : ""})`,
+    `             SHA-256 ${c.fingerprint256 ?? ""}`,
+    `             valid ${c.validFrom ?? "?"} … ${c.validTo ?? "?"}; addresses ${(c.ipAddresses ?? []).map(printable).join(", ") || "none"}`,
+  ];
+}
+
 async function failure(err: unknown, target: ControllerTarget | undefined, io: CliIO, json: boolean): Promise<number> {
   const original = err instanceof S7Error ? err : new S7Error("ERR_S7_CONNECT", String(err));
   const e = target ? explainConnectionError(original, target.host, target.port, target.timeoutMs) : original;
-  let certificate: (Omit<StoredCertificate, "der"> & { store: string }) | undefined;
+  let certificate: (CertificateView & { store: string }) | undefined;
   if (target && e.file && e.code === "ERR_S7_UNTRUSTED") {
     const stored = await target.store.details(path.basename(e.file)).catch(() => undefined);
-    if (stored) {
-      const { der: _der, ...rest } = stored;
-      certificate = { ...rest, store: target.store.dir };
-    }
+    if (stored) certificate = { ...certificateView(stored), store: target.store.dir };
   }
   if (json) printResult(io, true, { ok: false, code: e.code, error: e.message, ...(certificate ? { certificate } : {}) }, "");
   else {
-    io.stderr(`s7-secure: ${e.message.split("\n")[0]}\n`);
+    io.stderr(`s7-secure: ${printable(e.message.split("\n")[0] ?? "")}\n`);
     if (certificate) {
       io.stderr(
         [
-          `certificate  ${certificate.subject} (issuer ${certificate.issuer}${certificate.selfSigned ? ", self-signed" : ""})`,
-          `             SHA-256 ${certificate.fingerprint256}`,
-          `             valid ${certificate.validFrom.toISOString()} … ${certificate.validTo.toISOString()}`,
-          `stored in    ${certificate.file} (store ${certificate.store})`,
-          `trust it     s7-secure certs trust ${certificate.fingerprint256} --store ${certificate.store}`,
+          ...certificateLines(certificate),
+          `stored in    ${printable(certificate.file)} (store ${printable(certificate.store)})`,
+          `trust it     s7-secure certs trust ${certificate.fingerprint256 ?? ""} --store ${printable(certificate.store)}`,
         ].join("\n") + "\n",
       );
     }
@@ -95,11 +100,9 @@ export function probe(argv: string[], io: CliIO): Promise<number> {
     const lines = [
       `${target.host}:${target.port}  ${info.tlsVersion} ${info.cipher}`,
       `controller   ${info.identity.family} ${info.identity.orderNumber} firmware V${info.identity.firmware}`,
-      `certificate  ${cert.subject} (issuer ${cert.issuer}${cert.selfSigned ? ", self-signed" : ""})`,
-      `             SHA-256 ${cert.fingerprint256}`,
-      `             valid ${cert.validFrom.toISOString()} … ${cert.validTo.toISOString()}; addresses ${cert.ipAddresses.join(", ") || "none"}`,
+      ...certificateLines(certificateView({ ...cert, file: "" })),
       `trust        ${info.verdict.trustedBy === "store" ? "trusted in the store" : "issued by an imported root CA"}`,
-      ...info.verdict.warnings.map((w) => `warning      ${w.message}`),
+      ...info.verdict.warnings.map((w) => `warning      ${printable(w.message)}`),
     ];
     printResult(io, json, result, lines.join("\n"));
     return 0;

@@ -24,6 +24,8 @@ const COMMON_HELP = [
   "  --store DIR         the certificate store (default: the one Node-RED uses, see certs --help)",
   "  --password-env NAME the controller password from this environment variable",
   "  --timeout MS        connect and request timeout (default 10000)",
+  "  --reject-expired    refuse an expired or not yet valid certificate (default: connect and warn)",
+  "  --no-address-check  do not compare the dialled address with the certificate's IP addresses",
   "  --json              print JSON",
 ].join("\n");
 
@@ -52,7 +54,7 @@ function missingCertsAction(args: string[]): boolean {
 function usage(): string {
   const lines = ["usage: s7-secure <command> [options]", "", "commands:"];
   for (const [name, { summary }] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(8)} ${summary}`);
-  lines.push("", "common options: --json --port N --ca FILE (repeatable) --store DIR --password-env NAME --timeout MS");
+  lines.push("", "common options: --json --port N --ca FILE (repeatable) --store DIR --password-env NAME --timeout MS", "controller commands also: --reject-expired --no-address-check");
   lines.push("", "s7-secure <command> --help shows a command's options; s7-secure --version the version.");
   return lines.join("\n") + "\n";
 }
