@@ -19,6 +19,7 @@ import { Simulator } from "../src/simulator/simulator.js";
 import { SimulatedSession } from "../src/simulator/session.js";
 import type { SimulatorConfig } from "../src/simulator/config.js";
 import { median, percentile, round, timed, trustingVerifier } from "./support.js";
+import { twoProcess } from "./two-process.js";
 
 const QUICK = process.argv.includes("--quick");
 /** Round trips before measuring, so that both paths are compiled by the JIT. */
@@ -132,6 +133,19 @@ async function main(): Promise<void> {
     "handler µs (one-tag read)": round(simCostUs, 1),
     "share of our p50": `${round((simCostUs / 1000 / median(ours)) * 100, 1)} %`,
   };
+  // Sizes of the requests of a 1 000-tag read, for the two-process round-trip floor.
+  const bulkTags = Array.from({ length: 1000 }, (_, i) => `Bench.T${i}`);
+  await s.read(bulkTags);
+  const bulkSizes = { requests: 0, request: 0, answer: 0 };
+  SimulatedSession.prototype.handle = function (this: SimulatedSession, version: number, pdu: Buffer) {
+    const answer = handle.call(this, version, pdu);
+    bulkSizes.requests++;
+    bulkSizes.request += pdu.length;
+    bulkSizes.answer += answer?.pdu.length ?? 0;
+    return answer;
+  };
+  await s.read(bulkTags);
+  SimulatedSession.prototype.handle = handle;
 
   // --- 2. throughput ---------------------------------------------------------------------
   const sizes = QUICK ? [1, 10, 100, 1000] : [1, 10, 100, 1000, 10_000];
@@ -209,6 +223,18 @@ async function main(): Promise<void> {
   const child = spawnSync(process.execPath, ["--expose-gc", __filename, "--many", ...(QUICK ? ["--quick"] : [])], { encoding: "utf8", timeout: 300_000 });
   const line = child.stdout.split("\n").find((l) => l.startsWith("{"));
   results["many controllers"] = line ? (JSON.parse(line) as Record<string, number | string>) : { error: (child.stderr || "no result").slice(0, 300) };
+
+  // --- 7. the same against a simulator in another process, as users run it ------------------------
+  Object.assign(
+    results,
+    await twoProcess({
+      quick: QUICK,
+      oneTag: { request: requestBytes, answer: answerBytes },
+      bulk: { requests: bulkSizes.requests, request: Math.round(bulkSizes.request / bulkSizes.requests), answer: Math.round(bulkSizes.answer / bulkSizes.requests) },
+      members: 10_000,
+      readMax: 20,
+    }),
+  );
 
   // --- report ------------------------------------------------------------------------------
   const machine = { node: process.version, cpu: os.cpus()[0]?.model ?? "?", cores: os.cpus().length, platform: `${os.platform()} ${os.release()}`, date: new Date().toISOString(), quick: QUICK };

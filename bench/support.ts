@@ -9,9 +9,14 @@ import type { Simulator } from "../src/simulator/simulator.js";
 
 /** A store in a temporary folder that trusts the given simulators (as a person would). */
 export function trustingVerifier(sims: Simulator[]): { verifier: DeviceCertificateVerifier; dispose(): void } {
+  return trustingVerifierForPems(sims.map((s) => s.certificatePem));
+}
+
+/** The same for certificates given as PEM (simulators in other processes). */
+export function trustingVerifierForPems(pems: string[]): { verifier: DeviceCertificateVerifier; dispose(): void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "s7-bench-"));
   for (const d of ["trusted/crl", "untrusted"]) fs.mkdirSync(path.join(dir, d), { recursive: true });
-  sims.forEach((s, i) => fs.writeFileSync(path.join(dir, "trusted", `sim${i}.der`), new X509Certificate(s.certificatePem).raw));
+  pems.forEach((pem, i) => fs.writeFileSync(path.join(dir, "trusted", `sim${i}.der`), new X509Certificate(pem).raw));
   const store = new CertificateStore(dir);
   return { verifier: new DeviceCertificateVerifier({ store }), dispose: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }

@@ -1,0 +1,274 @@
+/**
+ * The benchmarks a user sees: the client in this process, the simulated
+ * controller (and the echo floor) in child processes, as `s7-secure sim` runs
+ * beside Node-RED. Each figure is measured against a floor of the same run:
+ *
+ * - connect (TCP → session ready to read) against the bare TCP + COTP +
+ *   InitSsl + TLS 1.3 handshake to the echo child;
+ * - one-tag read latency against an echo of the same request/answer sizes;
+ * - a 1 000-tag read against requests on the wire × the echo round trip of
+ *   those requests' sizes;
+ * - the simulator's own CPU per request, read from the child.
+ *
+ * Run by bench/run.ts; `node dist/bench/two-process.js --child sim|echo …`
+ * is the child side.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import * as net from "node:net";
+import * as readline from "node:readline";
+import { X509Certificate } from "node:crypto";
+import { ControllerSession } from "../src/client/controller-session.js";
+import { openSecureChannel } from "../src/transport/client-channel.js";
+import { acceptSecureChannel } from "../src/transport/server-channel.js";
+import type { CertificateVerifier, PeerCertificates, TrustVerdict, VerificationTarget } from "../src/transport/verifier.js";
+import { summarize } from "../src/trust/certificate-info.js";
+import { generateSelfSigned } from "../src/pki/certificates.js";
+import { Simulator } from "../src/simulator/simulator.js";
+import type { SimulatorConfig } from "../src/simulator/config.js";
+import { median, percentile, round, timed, trustingVerifierForPems } from "./support.js";
+
+export interface WireSizes {
+  /** Bytes of one request and of its answer (S7CommPlus PDU). */
+  request: number;
+  answer: number;
+}
+
+export interface TwoProcessInput {
+  quick: boolean;
+  /** Sizes of a one-tag read. */
+  oneTag: WireSizes;
+  /** A 1 000-tag read: how many requests it takes and their mean sizes. */
+  bulk: WireSizes & { requests: number };
+  /** Members of the simulator's data block and its tags per request. */
+  members: number;
+  readMax: number;
+}
+
+type Results = Record<string, Record<string, number | string>>;
+
+/** A child process that prints one JSON line when ready and answers "cpu" with its CPU time. */
+class Child {
+  private readonly lines: string[] = [];
+  private waiting: ((line: string) => void) | undefined;
+
+  private constructor(private readonly proc: ChildProcess) {
+    readline.createInterface({ input: proc.stdout! }).on("line", (line) => {
+      if (!line.startsWith("{")) return;
+      if (this.waiting) {
+        const w = this.waiting;
+        this.waiting = undefined;
+        w(line);
+      } else this.lines.push(line);
+    });
+  }
+
+  static async start(args: string[]): Promise<{ child: Child; ready: { port: number; certPem: string } }> {
+    const proc = spawn(process.execPath, [__filename, "--child", ...args], { stdio: ["pipe", "pipe", "inherit"] });
+    const child = new Child(proc);
+    const ready = JSON.parse(await child.next()) as { port: number; certPem: string };
+    return { child, ready };
+  }
+
+  private next(): Promise<string> {
+    const line = this.lines.shift();
+    if (line !== undefined) return Promise.resolve(line);
+    return new Promise((resolve) => (this.waiting = resolve));
+  }
+
+  /** The child's user + system CPU time in microseconds. */
+  async cpuMicros(): Promise<number> {
+    this.proc.stdin!.write("cpu\n");
+    return (JSON.parse(await this.next()) as { cpu: number }).cpu;
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => {
+      this.proc.once("exit", () => resolve());
+      this.proc.stdin!.end("stop\n");
+    });
+  }
+}
+
+/** Accepts exactly the echo child's certificate: the floor is the handshake alone, without a store. */
+class PinnedFingerprint implements CertificateVerifier {
+  constructor(private readonly fingerprint256: string) {}
+  async verify(peer: PeerCertificates, _target: VerificationTarget): Promise<TrustVerdict> {
+    const summary = summarize(new X509Certificate(peer.leaf));
+    if (summary.fingerprint256 !== this.fingerprint256) throw new Error("not the echo child's certificate");
+    return { certificate: summary, trustedBy: "store", revocationChecked: false, warnings: [] };
+  }
+}
+
+function fingerprintOf(certPem: string): string {
+  return new X509Certificate(certPem).fingerprint256.replace(/:/g, "").toLowerCase();
+}
+
+/** An echo channel to the echo child: `once()` sends `request` bytes and waits for the answer. */
+async function echoChannel(port: number, certPem: string, requestBytes: number): Promise<{ once(): Promise<void>; close(): Promise<void> }> {
+  const channel = await openSecureChannel({ host: "127.0.0.1", port, plc: "echo", verifier: new PinnedFingerprint(fingerprintOf(certPem)) });
+  channel.start();
+  const request = Buffer.alloc(requestBytes, 0x31);
+  return {
+    once: () =>
+      new Promise((resolve) => {
+        channel.once("pdu", () => resolve());
+        channel.sendPdu(2, request);
+      }),
+    close: () => channel.close(),
+  };
+}
+
+export async function twoProcess(input: TwoProcessInput): Promise<Results> {
+  const results: Results = {};
+  const rounds = input.quick ? 1000 : 5000;
+  const warmup = input.quick ? 500 : 2000;
+  const sim = await Child.start(["sim", String(input.members), String(input.readMax)]);
+  const echoOne = await Child.start(["echo", String(input.oneTag.answer)]);
+  const echoBulk = await Child.start(["echo", String(input.bulk.answer)]);
+  const trust = trustingVerifierForPems([sim.ready.certPem]);
+  const endpoint = { host: "127.0.0.1", port: sim.ready.port, accessPoint: "" };
+  const open = (): Promise<ControllerSession> =>
+    ControllerSession.open(endpoint, { plc: "BENCH2", verifier: trust.verifier, connectTimeoutMs: 10_000, requestTimeoutMs: 10_000 }, new AbortController().signal);
+  try {
+    // --- connect against the handshake floor, alternating ------------------------------------
+    const connects: number[] = [];
+    const handshakes: number[] = [];
+    const pinned = new PinnedFingerprint(fingerprintOf(echoOne.ready.certPem));
+    for (let i = 0; i < (input.quick ? 20 : 60); i++) {
+      let session: ControllerSession | undefined;
+      connects.push(await timed(async () => void (session = await open())));
+      await session!.close();
+      let channel: Awaited<ReturnType<typeof openSecureChannel>> | undefined;
+      handshakes.push(await timed(async () => void (channel = await openSecureChannel({ host: "127.0.0.1", port: echoOne.ready.port, plc: "echo", verifier: pinned }))));
+      await channel!.close();
+    }
+    results["two processes: connect (TCP → ready to read)"] = {
+      "ours median ms": round(median(connects), 2),
+      "handshake floor median ms": round(median(handshakes), 2),
+      "ratio": round(median(connects) / median(handshakes)),
+      "goal": "≤ 1.15× the TCP + COTP + InitSsl + TLS 1.3 handshake",
+    };
+
+    // --- one-tag read latency against the echo floor ---------------------------------------
+    const s = await open();
+    const echo = await echoChannel(echoOne.ready.port, echoOne.ready.certPem, input.oneTag.request);
+    for (let i = 0; i < warmup; i++) {
+      await s.read(["Bench.T1"]);
+      await echo.once();
+    }
+    const ours: number[] = [];
+    const floor: number[] = [];
+    const cpuBefore = await sim.child.cpuMicros();
+    const clientCpuBefore = process.cpuUsage();
+    for (let i = 0; i < rounds; i++) ours.push(await timed(() => s.read(["Bench.T1"])));
+    const clientCpu = process.cpuUsage(clientCpuBefore);
+    const simCpuPerRead = ((await sim.child.cpuMicros()) - cpuBefore) / rounds;
+    for (let i = 0; i < rounds; i++) floor.push(await timed(() => echo.once()));
+    await echo.close();
+    results["two processes: one-tag read latency"] = {
+      "ours p50 ms": round(median(ours), 3),
+      "ours p99 ms": round(percentile(ours, 99), 3),
+      "floor p50 ms": round(median(floor), 3),
+      "floor p99 ms": round(percentile(floor, 99), 3),
+      "ratio p50": round(median(ours) / median(floor)),
+      "ratio p99": round(percentile(ours, 99) / percentile(floor, 99)),
+      "ours p99 / p50": round(percentile(ours, 99) / median(ours)),
+      "goal": "≤ 1.3× floor; p99 ≤ 2.5× p50",
+      "client CPU µs per read": round((clientCpu.user + clientCpu.system) / rounds, 1),
+      "simulator CPU µs per read": round(simCpuPerRead, 1),
+      "request/answer bytes": `${input.oneTag.request}/${input.oneTag.answer}`,
+    };
+
+    // --- 1 000-tag read against requests × echo round trip -------------------------------------
+    const tags = Array.from({ length: 1000 }, (_, i) => `Bench.T${i}`);
+    await s.read(tags);
+    const bulkEcho = await echoChannel(echoBulk.ready.port, echoBulk.ready.certPem, input.bulk.request);
+    for (let i = 0; i < warmup / 10; i++) await bulkEcho.once();
+    const bulkRounds = input.quick ? 20 : 60;
+    const bulk: number[] = [];
+    const bulkFloor: number[] = [];
+    const simBulkBefore = await sim.child.cpuMicros();
+    for (let i = 0; i < bulkRounds; i++) bulk.push(await timed(() => s.read(tags)));
+    const simBulkCpu = ((await sim.child.cpuMicros()) - simBulkBefore) / bulkRounds;
+    for (let i = 0; i < bulkRounds; i++) {
+      bulkFloor.push(
+        await timed(async () => {
+          for (let r = 0; r < input.bulk.requests; r++) await bulkEcho.once();
+        }),
+      );
+    }
+    await bulkEcho.close();
+    await s.close();
+    results["two processes: 1 000-tag read"] = {
+      "ours median ms": round(median(bulk), 2),
+      "round-trip floor median ms": round(median(bulkFloor), 2),
+      "ratio": round(median(bulk) / median(bulkFloor)),
+      "requests on the wire": input.bulk.requests,
+      "mean request/answer bytes": `${input.bulk.request}/${input.bulk.answer}`,
+      "simulator CPU ms per 1 000 tags": round(simBulkCpu / 1000, 2),
+      "tags/s": Math.round(1000 / (median(bulk) / 1000)),
+    };
+  } finally {
+    trust.dispose();
+    await Promise.all([sim.child.stop(), echoOne.child.stop(), echoBulk.child.stop()]);
+  }
+  return results;
+}
+
+// --- child side ----------------------------------------------------------------------------
+
+function childConfig(members: number, readMax: number): SimulatorConfig {
+  return {
+    name: "BENCH2",
+    host: "127.0.0.1",
+    port: 0,
+    tagsPerReadMax: readMax,
+    tagsPerWriteMax: readMax,
+    dataBlocks: [{ name: "Bench", number: 1, members: Array.from({ length: members }, (_, i) => ({ name: `T${i}`, type: "Int", value: i % 30000 })) }],
+  };
+}
+
+async function runChild(kind: string, args: string[]): Promise<void> {
+  let stop: () => Promise<void>;
+  if (kind === "sim") {
+    const sim = await Simulator.start(childConfig(Number(args[0]), Number(args[1])));
+    console.log(JSON.stringify({ port: sim.port, certPem: sim.certificatePem }));
+    stop = () => sim.stop();
+  } else {
+    const cert = generateSelfSigned({ commonName: "ECHO", ipAddresses: ["127.0.0.1"] });
+    const answer = Buffer.alloc(Number(args[0]), 0x32);
+    const sockets = new Set<net.Socket>();
+    const server = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+      acceptSecureChannel(socket, { key: cert.keyPem, cert: cert.certPem, plc: "echo" }).then(
+        (ch) => {
+          ch.on("pdu", (v: number) => ch.sendPdu(v, answer));
+          ch.start();
+        },
+        () => socket.destroy(),
+      );
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    console.log(JSON.stringify({ port: (server.address() as net.AddressInfo).port, certPem: cert.certPem }));
+    stop = () =>
+      new Promise((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      });
+  }
+  readline.createInterface({ input: process.stdin }).on("line", (line) => {
+    if (line === "cpu") {
+      const u = process.cpuUsage();
+      console.log(JSON.stringify({ cpu: u.user + u.system }));
+    } else if (line === "stop") void stop().then(() => process.exit(0));
+  });
+  process.stdin.on("end", () => void stop().then(() => process.exit(0)));
+}
+
+if (require.main === module && process.argv[2] === "--child") {
+  runChild(process.argv[3] ?? "", process.argv.slice(4)).catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
