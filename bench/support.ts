@@ -17,8 +17,16 @@ export function trustingVerifierForPems(pems: string[]): { verifier: DeviceCerti
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "s7-bench-"));
   for (const d of ["trusted/crl", "untrusted"]) fs.mkdirSync(path.join(dir, d), { recursive: true });
   pems.forEach((pem, i) => fs.writeFileSync(path.join(dir, "trusted", `sim${i}.der`), new X509Certificate(pem).raw));
+  // Watched, as the connection nodes' stores are: the verdict inputs stay in memory between connects.
   const store = new CertificateStore(dir);
-  return { verifier: new DeviceCertificateVerifier({ store }), dispose: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  store.watch();
+  return {
+    verifier: new DeviceCertificateVerifier({ store }),
+    dispose: () => {
+      store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 export function percentile(values: number[], p: number): number {

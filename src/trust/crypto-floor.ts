@@ -8,6 +8,7 @@
  */
 import type { X509Certificate } from "node:crypto";
 import type * as PkijsModule from "pkijs";
+import { memoByCertificate } from "./certificate-memo.js";
 
 type Pkijs = typeof PkijsModule;
 
@@ -30,6 +31,12 @@ const OID_MD5 = "1.2.840.113549.2.5";
 
 /** Why `x`'s key is below the floor ("RSA 1024 bits (minimum 2048)"), or undefined. */
 export function weakKey(x: X509Certificate, pkijs: Pkijs): string | undefined {
+  return (memoWeakKey ??= memoByCertificate((c) => readWeakKey(c, pkijs)))(x);
+}
+
+let memoWeakKey: ((x: X509Certificate) => string | undefined) | undefined;
+
+function readWeakKey(x: X509Certificate, pkijs: Pkijs): string | undefined {
   const key = x.publicKey;
   const type = key.asymmetricKeyType;
   if (type === "rsa" || type === "rsa-pss" || type === "dsa") {
@@ -51,6 +58,12 @@ export function weakKey(x: X509Certificate, pkijs: Pkijs): string | undefined {
 
 /** Why `x`'s signature algorithm is below the floor ("sha1WithRSAEncryption (SHA-1)"), or undefined. */
 export function weakSignature(x: X509Certificate, pkijs: Pkijs): string | undefined {
+  return (memoWeakSignature ??= memoByCertificate((c) => readWeakSignature(c, pkijs)))(x);
+}
+
+let memoWeakSignature: ((x: X509Certificate) => string | undefined) | undefined;
+
+function readWeakSignature(x: X509Certificate, pkijs: Pkijs): string | undefined {
   const cert = pkijs.Certificate.fromBER(x.raw);
   const oid = cert.signatureAlgorithm.algorithmId;
   const named = WEAK_SIGNATURES[oid];

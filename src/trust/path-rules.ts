@@ -8,6 +8,7 @@
  */
 import type { X509Certificate } from "node:crypto";
 import type * as PkijsModule from "pkijs";
+import { memoByCertificate } from "./certificate-memo.js";
 
 type Pkijs = typeof PkijsModule;
 
@@ -50,6 +51,12 @@ export interface PathFacts {
 }
 
 export function pathFacts(x: X509Certificate, pkijs: Pkijs): PathFacts {
+  return (memoPathFacts ??= memoByCertificate((c) => readPathFacts(c, pkijs)))(x);
+}
+
+let memoPathFacts: ((x: X509Certificate) => PathFacts) | undefined;
+
+function readPathFacts(x: X509Certificate, pkijs: Pkijs): PathFacts {
   const cert = pkijs.Certificate.fromBER(x.raw);
   const facts: PathFacts = { ca: false, keyCertSign: undefined, pathLength: undefined, unknownCritical: [] };
   for (const ext of cert.extensions ?? []) {
