@@ -12,14 +12,12 @@ import * as net from "node:net";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { ControllerSession } from "../src/client/controller-session.js";
 import { ControllerConnection } from "../src/client/controller-connection.js";
-import { openSecureChannel } from "../src/transport/client-channel.js";
 import { acceptSecureChannel } from "../src/transport/server-channel.js";
-import type { SecureChannel } from "../src/transport/secure-channel.js";
 import { Simulator } from "../src/simulator/simulator.js";
 import { SimulatedSession } from "../src/simulator/session.js";
 import type { SimulatorConfig } from "../src/simulator/config.js";
 import { median, percentile, round, timed, trustingVerifier } from "./support.js";
-import { twoProcess } from "./two-process.js";
+import { echoChannel, twoProcess } from "./two-process.js";
 
 const QUICK = process.argv.includes("--quick");
 /** Round trips before measuring, so that both paths are compiled by the JIT. */
@@ -59,17 +57,11 @@ async function floorEcho(sim: Simulator, verifier: ReturnType<typeof trustingVer
     );
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const channel: SecureChannel = await openSecureChannel({ host: "127.0.0.1", port: (server.address() as net.AddressInfo).port, plc: "echo", verifier });
-  channel.start();
-  const request = Buffer.alloc(requestBytes, 0x31);
+  const echo = await echoChannel((server.address() as net.AddressInfo).port, verifier, requestBytes);
   return {
-    once: () =>
-      new Promise((resolve) => {
-        channel.once("pdu", () => resolve());
-        channel.sendPdu(2, request);
-      }),
+    once: echo.once,
     close: async () => {
-      await channel.close();
+      await echo.close();
       await new Promise<void>((r) => server.close(() => r()));
     },
   };

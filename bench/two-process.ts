@@ -103,9 +103,9 @@ function fingerprintOf(certPem: string): string {
   return new X509Certificate(certPem).fingerprint256.replace(/:/g, "").toLowerCase();
 }
 
-/** An echo channel to the echo child: `once()` sends `request` bytes and waits for the answer. */
-async function echoChannel(port: number, certPem: string, requestBytes: number): Promise<{ once(): Promise<void>; close(): Promise<void> }> {
-  const channel = await openSecureChannel({ host: "127.0.0.1", port, plc: "echo", verifier: new PinnedFingerprint(fingerprintOf(certPem)) });
+/** An echo channel on 127.0.0.1: `once()` sends `requestBytes` and waits for the answer. */
+export async function echoChannel(port: number, verifier: CertificateVerifier, requestBytes: number): Promise<{ once(): Promise<void>; close(): Promise<void> }> {
+  const channel = await openSecureChannel({ host: "127.0.0.1", port, plc: "echo", verifier });
   channel.start();
   const request = Buffer.alloc(requestBytes, 0x31);
   return {
@@ -151,7 +151,7 @@ export async function twoProcess(input: TwoProcessInput): Promise<Results> {
 
     // --- one-tag read latency against the echo floor ---------------------------------------
     const s = await open();
-    const echo = await echoChannel(echoOne.ready.port, echoOne.ready.certPem, input.oneTag.request);
+    const echo = await echoChannel(echoOne.ready.port, new PinnedFingerprint(fingerprintOf(echoOne.ready.certPem)), input.oneTag.request);
     for (let i = 0; i < warmup; i++) {
       await s.read(["Bench.T1"]);
       await echo.once();
@@ -182,7 +182,7 @@ export async function twoProcess(input: TwoProcessInput): Promise<Results> {
     // --- 1 000-tag read against requests × echo round trip -------------------------------------
     const tags = Array.from({ length: 1000 }, (_, i) => `Bench.T${i}`);
     await s.read(tags);
-    const bulkEcho = await echoChannel(echoBulk.ready.port, echoBulk.ready.certPem, input.bulk.request);
+    const bulkEcho = await echoChannel(echoBulk.ready.port, new PinnedFingerprint(fingerprintOf(echoBulk.ready.certPem)), input.bulk.request);
     for (let i = 0; i < warmup / 10; i++) await bulkEcho.once();
     const bulkRounds = input.quick ? 20 : 60;
     const bulk: number[] = [];
