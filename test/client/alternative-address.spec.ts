@@ -3,7 +3,7 @@ import { parseAlternativeAddress, formatAlternativeAddress, parsePort } from "..
 import { ConfigError } from "../../src/errors.js";
 
 describe("AlternativeAddress system tag", () => {
-  it("parses the seed's form and our Port extension, keys case-insensitive", () => {
+  it("parses WinCC's form and our Port extension, keys case-insensitive", () => {
     assert.deepEqual(parseAlternativeAddress("AccessPoint=eth1; IPAddress=192.0.2.20;"), {
       host: "192.0.2.20",
       port: 102,

@@ -131,7 +131,7 @@ describe("Node-RED nodes against simulated controllers (node-red-node-test-helpe
     assert.equal(sent, false, "no output for a refused batch");
   });
 
-  it("the seed scenario: PLC1 → PLC2 through the three system tags; values then come from PLC2 (its own certificate check via the imported root CA)", async () => {
+  it("the WinCC scenario: PLC1 → PLC2 through the three system tags; values then come from PLC2 (its own certificate check via the imported root CA)", async () => {
     const caFile = path.join(store, "demo-root-ca.pem");
     fs.writeFileSync(caFile, plc2.caCertificatePem!);
     await load([
