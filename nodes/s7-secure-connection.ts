@@ -142,12 +142,14 @@ export = function register(RED: RedRuntime): void {
       const retry = (): void => connection?.retryNow();
       trustStore.on("trusted", retry);
       trustStore.on("crl-changed", retry);
+      trustStore.on("issuers-changed", retry);
       // Store problems (a FIFO, an oversized file, untrusted/ full) reach the log; their texts are escaped.
       const storeWarning = (text: string): void => node.warn(text);
       trustStore.on("warning", storeWarning);
       node.on("close", () => {
         trustStore.off("trusted", retry);
         trustStore.off("crl-changed", retry);
+        trustStore.off("issuers-changed", retry);
         trustStore.off("warning", storeWarning);
       });
       // What a session tolerated (IntegrityId mismatch, negative ReturnValue): one line per session and kind.
