@@ -89,7 +89,7 @@ export interface ConnectionConfigNode {
   /** Why the connection could not be created (bad configuration), if so. */
   readonly configError: Error | undefined;
   /** The connection's tag tables (TIA Portal exports), when it has any. */
-  readonly tagTables: import("../src/flow/tag-tables.js").ConnectionTagTables | undefined;
+  readonly tagTables: import("../src/tags/tia/table-names.js").ConnectionTagTables | undefined;
   /** The controller's types by tag name (one browse per connected period), for table disagreements; undefined when unknown. */
   controllerTypes(): Promise<ReadonlyMap<string, string> | undefined>;
   register(user: RedNode, onStatus: (status: ConnectionStatus) => void): void;

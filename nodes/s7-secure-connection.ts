@@ -16,7 +16,7 @@ import { acquireStore, releaseStore } from "../src/trust/registry.js";
 import { MAX_CERTIFICATE_BYTES, type CertificateStore, type StoredCertificate } from "../src/trust/store.js";
 import { certificateView, type CertificateView } from "../src/trust/certificate-info.js";
 import { DeviceCertificateVerifier, splitPem } from "../src/trust/verifier.js";
-import { ConnectionTagTables, controllerTypes, loadTagTables, tagTableFiles } from "../src/flow/tag-tables.js";
+import { ConnectionTagTables, controllerTypes, loadTagTables, tagTableFiles } from "../src/tags/tia/table-names.js";
 import { numberProperty, storeDirectory, type ConnectionConfigNode, type HttpRequest, type HttpResponse, type RedNode, type RedRuntime } from "./red.js";
 
 interface ConnectionConfig {

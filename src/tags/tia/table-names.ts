@@ -8,14 +8,14 @@
  * table's type and the controller's.
  */
 import * as path from "node:path";
-import type { S7Error } from "../errors.js";
-import { printable } from "../printable.js";
-import type { SymbolNode } from "../tags/symbols.js";
-import { formatNamePart, formatTag, parseTagName } from "../tags/tag-name.js";
-import { readTagFile, type TagFileOptions } from "../tags/tia/load.js";
-import { absoluteTagOf } from "../tags/tia/logical-address.js";
-import type { Member, MultilingualText, SourceLocation } from "../tags/tia/model.js";
-import { TagTableSet, type TableLookup } from "../tags/tia/resolver.js";
+import type { S7Error } from "../../errors.js";
+import { printable } from "../../printable.js";
+import type { SymbolNode } from "../symbols.js";
+import { formatNamePart, formatTag, parseTagName } from "../tag-name.js";
+import { readTagFile, type TagFileOptions } from "./load.js";
+import { absoluteTagOf } from "./logical-address.js";
+import type { Member, MultilingualText, SourceLocation } from "./model.js";
+import { TagTableSet, type TableLookup } from "./resolver.js";
 
 /** The files of a connection's "tag tables" property: one path a line, relative paths inside `baseDir`. */
 export function tagTableFiles(text: string | undefined, baseDir: string): string[] {
