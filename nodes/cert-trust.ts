@@ -82,6 +82,7 @@ export = function register(RED: RedRuntime): void {
               store: store.dir,
               trusted: snap.trusted.map(view),
               untrusted: snap.untrusted.map(view),
+              issuers: snap.issuers.map(view),
               crls: snap.crls.map(crlView),
               problems: snap.problems,
             };

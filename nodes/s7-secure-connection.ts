@@ -253,6 +253,7 @@ export = function register(RED: RedRuntime): void {
           store: n.store?.dir,
           untrusted: snap.untrusted.map(publicCertificate),
           trusted: snap.trusted.map(publicCertificate),
+          issuers: snap.issuers.map(publicCertificate),
           thisConnection: lists.thisConnection,
           otherTrusted: lists.trusted,
           otherUntrusted: lists.otherUntrusted,

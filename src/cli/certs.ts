@@ -88,6 +88,7 @@ async function action(name: string | undefined, id: string | undefined, store: C
         store: store.dir,
         trusted: snap.trusted.map(certificateView),
         untrusted: snap.untrusted.map(certificateView),
+        issuers: snap.issuers.map(certificateView),
         crls: snap.crls.map(crlView),
         problems: snap.problems,
       };
@@ -97,6 +98,8 @@ async function action(name: string | undefined, id: string | undefined, store: C
         ...snap.trusted.map(line),
         `untrusted (${snap.untrusted.length}):`,
         ...snap.untrusted.map(line),
+        `root CAs in issuers/ (${snap.issuers.length}):`,
+        ...snap.issuers.map(line),
         `CRLs (${snap.crls.length}):`,
         ...snap.crls.map((c) => `${printable(c.file)}${c.error ? `  UNUSABLE: ${c.error}` : `  ${printable(c.crl!.issuer)}, ${c.crl!.revoked.size} revoked`}`),
         // Problem texts are escaped where they are made (src/trust/store.ts).

@@ -90,6 +90,9 @@ describe("s7-secure with engineering files: certs import, --tag-table", function
     const result = JSON.parse(o.out) as { destination: string; file: string; certificate: { fingerprint256: string } };
     assert.equal(result.destination, "issuers");
     assert.match(result.file, /^issuers\//);
+    const list = io();
+    await main(["certs", "list", "--json", "--store", store], list);
+    assert.deepEqual((JSON.parse(list.out) as { issuers: { fingerprint256: string }[] }).issuers.map((c) => c.fingerprint256), [result.certificate.fingerprint256]);
     const r = io();
     assert.equal(await main(["read", ...connect(caSim), "Line.Name"], r), 0, r.err);
     assert.equal(r.out, 'Line.Name = "PLC1"\n');

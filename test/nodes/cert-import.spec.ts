@@ -99,6 +99,10 @@ describe("certificate import from files (Node-RED runtime, simulator)", function
     const r = (await result).payload as { destination: string; file: string; certificate: { subject: string } };
     assert.equal(r.destination, "issuers");
     assert.match(r.file, /^issuers\//);
+    const listed = nextMessage(helper.getNode("results"), (m) => m.topic === "list");
+    helper.getNode("ct").receive({ action: "list" });
+    const issuers = ((await listed).payload as { issuers: { file: string }[] }).issuers;
+    assert.deepEqual(issuers.map((c) => c.file), [r.file]);
     await helper.unload();
     await load([connectionNode("c2", "PLC2", caIssued, store), { id: "r1", type: "s7-read", connection: "c2", tags: ["Line.Name"], interval: 0, int64: "string", wires: [["out"]] }, { id: "out", type: "helper" }]);
     const out = nextMessage(helper.getNode("out"));
