@@ -9,23 +9,13 @@ import { X509Certificate } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Readable } from "node:stream";
 import { fixturePath } from "../../scripts/support/fixtures.js";
 import { main } from "../../src/cli/main.js";
-import type { CliIO } from "../../src/cli/io.js";
+import { collectingIO } from "../support/cli-io.js";
 import { defaultSimulatorConfig } from "../../src/simulator/config.js";
 import { Simulator } from "../../src/simulator/simulator.js";
 
-function io(stdin?: string): CliIO & { out: string; err: string } {
-  const o = { out: "", err: "" };
-  return Object.assign(o, {
-    stdout: (t: string) => void (o.out += t),
-    stderr: (t: string) => void (o.err += t),
-    env: {},
-    signal: new AbortController().signal,
-    ...(stdin === undefined ? {} : { stdin: Readable.from([stdin]) }),
-  });
-}
+const io = collectingIO;
 
 describe("s7-secure with engineering files: certs import, --tag-table", function () {
   this.timeout(60_000);

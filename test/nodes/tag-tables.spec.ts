@@ -8,9 +8,9 @@
  */
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import { fixturePath } from "../../scripts/support/fixtures.js";
 import { Simulator } from "../../src/simulator/simulator.js";
+import { closedPort } from "../support/ports.js";
 import { connectionNode, helper, NODES, nextMessage, simConfig, tempDir, trustSimulator, type NodeUnderTest } from "../support/node-red.js";
 
 const tab = { id: "t1", type: "tab", label: "test" };
@@ -26,15 +26,6 @@ const callsOf = (node: NodeUnderTest, method: "warn" | "error" | "status", id: s
     .getCalls()
     .filter((c) => c.thisValue.id === id)
     .map((c) => c.args);
-
-/** A port on 127.0.0.1 that nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe("tag tables in the nodes (Node-RED runtime, simulator)", function () {
   this.timeout(60_000);
