@@ -105,14 +105,18 @@ export = function register(RED: RedRuntime): void {
       tagTables: { get: () => tagTables },
     });
     node.controllerTypes = () => {
-      if (connection === undefined) return Promise.resolve(undefined);
-      liveTypes ??= connection.browse().then(
-        (result) => controllerTypes(result.tags),
-        () => {
-          liveTypes = undefined;
-          return undefined;
-        },
-      );
+      const live = connection;
+      if (live === undefined) return Promise.resolve(undefined);
+      // Through a promise, so that a connection closing meanwhile is "unknown", never a failed read.
+      liveTypes ??= Promise.resolve()
+        .then(() => live.browse())
+        .then(
+          (result) => controllerTypes(result.tags),
+          () => {
+            liveTypes = undefined;
+            return undefined;
+          },
+        );
       return liveTypes;
     };
     node.register = (user, onStatus) => {
