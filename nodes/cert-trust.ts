@@ -2,8 +2,8 @@
  * cert-trust: the device certificate store as messages (SPEC §2): actions
  * list, trust, untrust, details, importCrl, import (a certificate file:
  * a path or its bytes); an output message whenever a
- * certificate lands in untrusted/, is trusted, untrusted again, or a CRL
- * changes.
+ * certificate lands in untrusted/, is trusted, untrusted again, a CRL
+ * changes, or a root CA enters or leaves issuers/.
  */
 import * as path from "node:path";
 import { S7Error } from "../src/errors.js";
@@ -58,6 +58,7 @@ export = function register(RED: RedRuntime): void {
       ["trusted", "trusted"],
       ["untrusted", "untrusted-again"],
       ["crl-changed", "crl"],
+      ["issuers-changed", "issuers"],
     ];
     const listeners = events.map(([event, topic]) => {
       const listener = (payload: Partial<StoredCertificate> & { file: string }): void => {

@@ -95,8 +95,10 @@ describe("certificate import from files (Node-RED runtime, simulator)", function
       { id: "results", type: "helper" },
     ]);
     const result = nextMessage(helper.getNode("results"), (m) => m.topic === "import");
+    const event = nextMessage(helper.getNode("results"), (m) => m.topic === "issuers");
     helper.getNode("ct").receive({ action: "import", payload: caFile });
     const r = (await result).payload as { destination: string; file: string; certificate: { subject: string } };
+    assert.equal(((await event).payload as { file: string }).file, r.file, "the store reports the new root CA");
     assert.equal(r.destination, "issuers");
     assert.match(r.file, /^issuers\//);
     const listed = nextMessage(helper.getNode("results"), (m) => m.topic === "list");

@@ -125,6 +125,22 @@ describe("tag tables in the nodes (Node-RED runtime, simulator)", function () {
     assert.equal(callsOf(r1, "warn", "r1").length, warnings.length);
   });
 
+  it("a write to a DB member the controller lacks fails and warns, naming the table's type", async () => {
+    await load([
+      connectionNode("c1", "PLC1", plc, store, { tagTables: DB_LINE }),
+      { id: "w1", type: "s7-write", connection: "c1", tag: "", wires: [["wrote"]] },
+      { id: "catcher", type: "catch", scope: null, uncaught: false, wires: [["caught"]] },
+      { id: "wrote", type: "helper" },
+      { id: "caught", type: "helper" },
+    ]);
+    const w1 = helper.getNode("w1");
+    const caught = nextMessage(helper.getNode("caught"));
+    w1.receive({ topic: "Line.Ghost", payload: 5 });
+    assert.match(String(((await caught).error as { message: string }).message), /Ghost/);
+    const warnings = callsOf(w1, "warn", "w1").map((a) => String(a[0]));
+    assert.deepEqual(warnings.filter((w) => /^Line\.Ghost: the tag table \(.*db-line\.xml:\d+\) says Int, the controller has no such tag/.test(w)).length, 1, warnings.join("\n"));
+  });
+
   it("a bad tag table file: one error naming file, line and element; nothing half-loaded, the users' status says so", async () => {
     await load([
       connectionNode("c1", "PLC1", plc, store, { tagTables: `${PLC_TAGS}\n${BROKEN}` }),
