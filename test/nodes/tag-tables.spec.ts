@@ -93,7 +93,7 @@ describe("tag tables in the nodes (Node-RED runtime, simulator)", function () {
     assert.match(String(((await caught).error as { message: string }).message), /40000/);
     caught = nextMessage(helper.getNode("caught"));
     helper.getNode("w1").receive({ topic: "Pump_On", payload: true });
-    assert.match(String(((await caught).error as { message: string }).message), /MX2\.3: absolute bit writes are refused/);
+    assert.match(String(((await caught).error as { message: string }).message), /Pump_On \(MX2\.3\): absolute bit writes are refused/);
   });
 
   it("DB members as today; where the controller disagrees (another type, a member it lacks) the read warns and the controller wins", async () => {

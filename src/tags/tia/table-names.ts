@@ -112,7 +112,14 @@ export class ConnectionTagTables {
       return { ...item, tag };
     });
     const outcomes = await io(mapped);
-    return outcomes.map((o, i) => ({ ...o, tag: names[i] ?? o.tag }));
+    return outcomes.map((o, i) => {
+      const name = names[i] ?? o.tag;
+      const sent = mapped[i]?.tag ?? o.tag;
+      // A failure names the table's tag beside the address it was sent as: "Pump_On (MX2.3): …".
+      const error = (o as { error?: unknown }).error;
+      if (name !== sent && error instanceof Error && !error.message.includes(`${name} (`)) error.message = error.message.replace(sent, `${name} (${sent})`);
+      return { ...o, tag: name };
+    });
   }
 
   /** Whether any of these names is a data block member the tables describe (worth comparing with the controller). */
