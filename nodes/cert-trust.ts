@@ -1,13 +1,17 @@
 /**
  * cert-trust: the device certificate store as messages (SPEC §2): actions
- * list, trust, untrust, details, importCrl; an output message whenever a
- * certificate lands in untrusted/, is trusted, untrusted again, or a CRL
- * changes.
+ * list, trust, untrust, details, importCrl, import (a certificate file:
+ * a path or its bytes); an output message whenever a
+ * certificate lands in untrusted/, is trusted, untrusted again, a CRL
+ * changes, or a root CA enters or leaves issuers/.
  */
+import * as path from "node:path";
 import { S7Error } from "../src/errors.js";
 import { acquireStore, releaseStore } from "../src/trust/registry.js";
 import type { StoredCertificate } from "../src/trust/store.js";
 import { certificateView, crlView } from "../src/trust/certificate-info.js";
+import { MAX_CERTIFICATE_BYTES } from "../src/trust/store.js";
+import { readStoreFile } from "../src/trust/store-file.js";
 import { storeDirectory, type RedNode, type RedRuntime, type NodeMessage } from "./red.js";
 
 interface CertTrustConfig {
@@ -16,10 +20,26 @@ interface CertTrustConfig {
   storeDir?: string;
 }
 
-const ACTIONS = ["list", "trust", "untrust", "details", "importCrl"] as const;
+const ACTIONS = ["list", "trust", "untrust", "details", "importCrl", "import"] as const;
 type Action = (typeof ACTIONS)[number];
 
 const view = certificateView;
+
+/**
+ * The bytes of a certificate file from msg.payload: a path (relative ones
+ * inside the user directory; a regular file within the certificate cap), or
+ * a Buffer named by msg.filename.
+ */
+async function certificateFileOf(msg: NodeMessage, userDir: string, badPayload: string): Promise<{ data: Buffer; source: string }> {
+  if (Buffer.isBuffer(msg.payload)) return { data: msg.payload, source: typeof msg.filename === "string" && msg.filename !== "" ? path.basename(msg.filename) : "msg.payload" };
+  if (typeof msg.payload !== "string" || msg.payload.trim() === "") throw new S7Error("ERR_S7_VALUE", badPayload);
+  const file = path.resolve(userDir, msg.payload.trim());
+  try {
+    return { data: await readStoreFile(undefined, file, MAX_CERTIFICATE_BYTES), source: file };
+  } catch (err) {
+    throw new S7Error("ERR_S7_STORE", `${file}: ${(err as Error).message}; not imported`, { file });
+  }
+}
 
 export = function register(RED: RedRuntime): void {
   function CertTrustNode(this: RedNode, config: CertTrustConfig): void {
@@ -38,6 +58,7 @@ export = function register(RED: RedRuntime): void {
       ["trusted", "trusted"],
       ["untrusted", "untrusted-again"],
       ["crl-changed", "crl"],
+      ["issuers-changed", "issuers"],
     ];
     const listeners = events.map(([event, topic]) => {
       const listener = (payload: Partial<StoredCertificate> & { file: string }): void => {
@@ -62,6 +83,7 @@ export = function register(RED: RedRuntime): void {
               store: store.dir,
               trusted: snap.trusted.map(view),
               untrusted: snap.untrusted.map(view),
+              issuers: snap.issuers.map(view),
               crls: snap.crls.map(crlView),
               problems: snap.problems,
             };
@@ -69,6 +91,10 @@ export = function register(RED: RedRuntime): void {
             if (!Buffer.isBuffer(msg.payload) && typeof msg.payload !== "string") throw new S7Error("ERR_S7_VALUE", RED._("cert-trust.errors.crlPayload"));
             const { file, crl } = await store.importCrl(msg.payload as Buffer | string, typeof msg.filename === "string" ? msg.filename : undefined);
             payload = crlView({ file, crl });
+          } else if (action === "import") {
+            const { data, source } = await certificateFileOf(msg, RED.settings.userDir ?? process.cwd(), RED._("cert-trust.errors.importPayload"));
+            const { der: _der, ...result } = await store.importCertificate(data, source);
+            payload = result;
           } else {
             if (id === "") throw new S7Error("ERR_S7_VALUE", RED._("cert-trust.errors.badPayload"));
             const c = action === "trust" ? await store.trust(id) : action === "untrust" ? await store.untrust(id) : await store.details(id);

@@ -88,6 +88,10 @@ export interface ConnectionConfigNode {
   readonly connection: import("../src/client/controller-connection.js").ControllerConnection | undefined;
   /** Why the connection could not be created (bad configuration), if so. */
   readonly configError: Error | undefined;
+  /** The connection's tag tables (TIA Portal exports), when it has any. */
+  readonly tagTables: import("../src/tags/tia/table-names.js").ConnectionTagTables | undefined;
+  /** The controller's types by tag name (one browse per connected period), for table disagreements; undefined when unknown. */
+  controllerTypes(): Promise<ReadonlyMap<string, string> | undefined>;
   register(user: RedNode, onStatus: (status: ConnectionStatus) => void): void;
   deregister(user: RedNode): void;
 }
@@ -130,5 +134,17 @@ export function registerWithStatus(
   return (next) => {
     own = next;
     render();
+  };
+}
+
+/** Logs each disagreement between the tag tables and the controller once per node (a poll does not repeat it). */
+export function tableWarnings(node: RedNode): (warnings: readonly string[]) => void {
+  const seen = new Set<string>();
+  return (warnings) => {
+    for (const w of warnings) {
+      if (seen.has(w)) continue;
+      seen.add(w);
+      node.warn(w);
+    }
   };
 }

@@ -3,7 +3,7 @@ import type { Int64Mode, ReadOutcome } from "../src/client/results.js";
 import { readRequestFromMessage, readResultMessage } from "../src/flow/read-message.js";
 import { RepeatedFailureGate, failureReason } from "../src/flow/repeated-failure.js";
 import { tagFailureStatus } from "../src/flow/status.js";
-import { connectionNodeOf, numberProperty, registerWithStatus, type NodeMessage, type RedNode, type RedRuntime } from "./red.js";
+import { connectionNodeOf, numberProperty, registerWithStatus, tableWarnings, type NodeMessage, type RedNode, type RedRuntime } from "./red.js";
 
 interface ReadConfig {
   id: string;
@@ -30,18 +30,22 @@ export = function register(RED: RedRuntime): void {
     }
     // The status: this node's failed tags while the connection is up, else the connection's state.
     const setTagFailure = registerWithStatus(RED, node, owner);
+    const warnDisagreements = tableWarnings(node);
 
     const read = async (msg: NodeMessage): Promise<{ msg: NodeMessage; error?: Error; send: boolean; errors?: Record<string, string> }> => {
       const connection = owner.connection;
       if (connection === undefined) throw owner.configError ?? new Error(RED._("s7-read.errors.noConnection"));
       const request = readRequestFromMessage(msg, tags);
       let outcomes: ReadOutcome[];
+      const tables = owner.tagTables;
       try {
-        outcomes = await connection.read(request.tags);
+        // Names of the connection's tag tables are read at the table's address with its type.
+        outcomes = tables === undefined ? await connection.read(request.tags) : await tables.through(request.tags.map((tag) => ({ tag })), (items) => connection.read(items.map((i) => i.tag)));
       } catch (err) {
         setTagFailure(undefined); // the connection's own status tells this one
         throw err;
       }
+      if (tables?.describesMembers(request.tags)) warnDisagreements(tables.disagreements(outcomes, await owner.controllerTypes()));
       const result = readResultMessage(outcomes, request, int64);
       const failed = outcomes.filter((o) => !o.ok).length;
       setTagFailure(failed > 0 ? tagFailureStatus(failed, outcomes.length) : undefined);

@@ -13,9 +13,10 @@ import { ControllerConnection } from "../src/client/controller-connection.js";
 import { CONNECTION_DEFAULTS } from "../src/client/defaults.js";
 import { connectionCertificateLists, offeredFingerprint } from "../src/flow/connection-certificates.js";
 import { acquireStore, releaseStore } from "../src/trust/registry.js";
-import type { CertificateStore, StoredCertificate } from "../src/trust/store.js";
+import { MAX_CERTIFICATE_BYTES, type CertificateStore, type StoredCertificate } from "../src/trust/store.js";
 import { certificateView, type CertificateView } from "../src/trust/certificate-info.js";
 import { DeviceCertificateVerifier, splitPem } from "../src/trust/verifier.js";
+import { ConnectionTagTables, controllerTypes, loadTagTables, tagTableFiles } from "../src/tags/tia/table-names.js";
 import { numberProperty, storeDirectory, type ConnectionConfigNode, type HttpRequest, type HttpResponse, type RedNode, type RedRuntime } from "./red.js";
 
 interface ConnectionConfig {
@@ -30,6 +31,8 @@ interface ConnectionConfig {
   storeDir?: string;
   rootCAs?: string;
   rootCAFiles?: string;
+  /** TIA Portal tag table exports, one path a line (relative to the user directory). */
+  tagTables?: string;
   rejectExpired?: boolean;
   checkAddress?: boolean;
   connectTimeout?: unknown;
@@ -38,7 +41,7 @@ interface ConnectionConfig {
   reconnectMax?: unknown;
 }
 
-type ConnectionNode = RedNode & ConnectionConfigNode & { store?: CertificateStore; offered: readonly string[] };
+type ConnectionNode = RedNode & ConnectionConfigNode & { store?: CertificateStore; offered: readonly string[]; controllerTypes: () => Promise<ReadonlyMap<string, string> | undefined> };
 
 function rootCertificates(RED: RedRuntime, config: ConnectionConfig): string[] {
   const pems = splitPem(config.rootCAs ?? "");
@@ -83,6 +86,11 @@ export = function register(RED: RedRuntime): void {
     let connection: ControllerConnection | undefined;
     let configError: Error | undefined;
     let store: CertificateStore | undefined;
+    let tagTables: ConnectionTagTables | undefined;
+    /** The status key flow nodes show when the connection could not be created. */
+    let errorStatus: "error" | "tagTableError" = "error";
+    // The controller's types by tag name, from one browse per connected period (for table disagreements).
+    let liveTypes: Promise<ReadonlyMap<string, string> | undefined> | undefined;
     const warned = new Set<string>();
     // Certificates this connection was offered (SHA-256), newest last: its Security tab shows them first.
     const offered: string[] = [];
@@ -94,17 +102,41 @@ export = function register(RED: RedRuntime): void {
       offered: { get: () => offered },
       configError: { get: () => configError },
       store: { get: () => store },
+      tagTables: { get: () => tagTables },
     });
+    node.controllerTypes = () => {
+      const live = connection;
+      if (live === undefined) return Promise.resolve(undefined);
+      // Through a promise, so that a connection closing meanwhile is "unknown", never a failed read.
+      liveTypes ??= Promise.resolve()
+        .then(() => live.browse())
+        .then(
+          (result) => controllerTypes(result.tags),
+          () => {
+            liveTypes = undefined;
+            return undefined;
+          },
+        );
+      return liveTypes;
+    };
     node.register = (user, onStatus) => {
       users.set(user, onStatus);
       if (connection) onStatus(connection.status);
-      else user.status({ fill: "red", shape: "dot", text: "s7-secure-connection.status.error" });
+      else user.status({ fill: "red", shape: "dot", text: `s7-secure-connection.status.${errorStatus}` });
     };
     node.deregister = (user) => {
       users.delete(user);
     };
 
     try {
+      // Tag tables first: a bad file is the node's one configuration error and nothing starts half-loaded.
+      const files = tagTableFiles(config.tagTables, RED.settings.userDir ?? process.cwd());
+      try {
+        if (files.length > 0) tagTables = new ConnectionTagTables(loadTagTables(files));
+      } catch (err) {
+        errorStatus = "tagTableError";
+        throw err;
+      }
       store = acquireStore(storeDirectory(RED, config.storeDir));
       const trustStore = store;
       const verifier = new DeviceCertificateVerifier({
@@ -142,12 +174,14 @@ export = function register(RED: RedRuntime): void {
       const retry = (): void => connection?.retryNow();
       trustStore.on("trusted", retry);
       trustStore.on("crl-changed", retry);
+      trustStore.on("issuers-changed", retry);
       // Store problems (a FIFO, an oversized file, untrusted/ full) reach the log; their texts are escaped.
       const storeWarning = (text: string): void => node.warn(text);
       trustStore.on("warning", storeWarning);
       node.on("close", () => {
         trustStore.off("trusted", retry);
         trustStore.off("crl-changed", retry);
+        trustStore.off("issuers-changed", retry);
         trustStore.off("warning", storeWarning);
       });
       // What a session tolerated (IntegrityId mismatch, negative ReturnValue): one line per session and kind.
@@ -168,11 +202,14 @@ export = function register(RED: RedRuntime): void {
           node.log(`${name}: ${status.lastError.message}`);
         }
         if (status.state === "connected") lastLogged = undefined;
+        // A new connected period may run another program: compare with the tables afresh.
+        if (status.state !== "connected") liveTypes = undefined;
         for (const cb of users.values()) cb(status);
       });
       connection.start();
     } catch (err) {
       configError = err instanceof Error ? err : new Error(String(err));
+      tagTables = undefined;
       node.error(configError.message);
     }
 
@@ -220,6 +257,7 @@ export = function register(RED: RedRuntime): void {
           store: n.store?.dir,
           untrusted: snap.untrusted.map(publicCertificate),
           trusted: snap.trusted.map(publicCertificate),
+          issuers: snap.issuers.map(publicCertificate),
           thisConnection: lists.thisConnection,
           otherTrusted: lists.trusted,
           otherUntrusted: lists.otherUntrusted,
@@ -248,13 +286,42 @@ export = function register(RED: RedRuntime): void {
     });
   }
 
+  // Import of a certificate file (TIA Portal export) read by the browser: without `confirm` the
+  // plan (subject, SHA-256, validity, destination) and nothing written; with `confirm: true` the import.
+  RED.httpAdmin.post("/s7-secure/:id/certificates/import", RED.auth.needsPermission("s7-secure.write"), (req, res) => {
+    const n = deployed(req, res);
+    if (!n) return;
+    const body = (req.body ?? {}) as { data?: unknown; name?: unknown; confirm?: unknown };
+    const name = typeof body.name === "string" && body.name.trim() !== "" ? path.basename(body.name.trim()) : "certificate file";
+    if (typeof body.data !== "string" || body.data === "") return fail(res, new S7Error("ERR_S7_VALUE", "data (the file, base64) missing"), 400);
+    const data = Buffer.from(body.data, "base64");
+    if (data.length > MAX_CERTIFICATE_BYTES) return fail(res, new S7Error("ERR_S7_STORE", `${name}: ${data.length} bytes, larger than the limit of ${MAX_CERTIFICATE_BYTES} bytes; not imported`), 400);
+    if (!n.store) return fail(res, n.configError ?? new Error("no certificate store"));
+    const store = n.store;
+    const work = body.confirm === true ? store.importCertificate(data, name) : store.planImport(data, name);
+    work.then(
+      (result) => {
+        const { der: _der, ...shown } = result;
+        if (body.confirm === true) n.connection?.retryNow();
+        res.json({ ...shown, imported: body.confirm === true });
+      },
+      (err: unknown) => res.status(400).json({ error: err instanceof Error ? err.message : String(err) }),
+    );
+  });
+
+  // The live symbol tree, and beside it the connection's tag tables (compared with the live tree);
+  // with tag tables and the controller unreachable, the tables alone (200, "offline" says why).
   RED.httpAdmin.get("/s7-secure/:id/browse", RED.auth.needsPermission("s7-secure.write"), (req, res) => {
     const n = deployed(req, res);
     if (!n) return;
     if (!n.connection) return fail(res, n.configError ?? new Error("connection not configured"));
+    const tables = n.tagTables;
     n.connection.browse().then(
-      (result) => res.json({ plc: { ...result.plc, firmware: result.plc.firmware ? `V${result.plc.firmware}` : "" }, tags: result.tags }),
-      (err: unknown) => fail(res, err, 502),
+      (result) => res.json({ plc: { ...result.plc, firmware: result.plc.firmware ? `V${result.plc.firmware}` : "" }, tags: result.tags, table: tables?.pickerEntries(result.tags) ?? [] }),
+      (err: unknown) => {
+        if (tables === undefined) return fail(res, err, 502);
+        res.json({ plc: null, tags: [], offline: err instanceof Error ? err.message : String(err), table: tables.pickerEntries() });
+      },
     );
   });
 };

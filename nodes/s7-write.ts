@@ -1,7 +1,7 @@
 /** s7-write: writes one tag or many (SPEC §2); values are checked before anything is sent. */
 import { nothingWritten, writeEntriesFromMessage, writeResultMessage } from "../src/flow/write-message.js";
 import { tagFailureStatus } from "../src/flow/status.js";
-import { connectionNodeOf, registerWithStatus, type RedNode, type RedRuntime } from "./red.js";
+import { connectionNodeOf, registerWithStatus, tableWarnings, type RedNode, type RedRuntime } from "./red.js";
 
 interface WriteConfig {
   id: string;
@@ -23,6 +23,7 @@ export = function register(RED: RedRuntime): void {
     }
     // The status: this node's tags not written by its last message while the connection is up, else the connection's state.
     const setTagFailure = registerWithStatus(RED, node, owner);
+    const warnDisagreements = tableWarnings(node);
 
     node.on("input", (msg, send, done) => {
       void (async () => {
@@ -30,7 +31,10 @@ export = function register(RED: RedRuntime): void {
           const connection = owner.connection;
           if (connection === undefined) throw owner.configError ?? new Error(RED._("s7-write.errors.noConnection"));
           const entries = writeEntriesFromMessage(msg, tag);
-          const outcomes = await connection.write(entries);
+          const tables = owner.tagTables;
+          // Names of the connection's tag tables are written at the table's address with its type.
+          const outcomes = tables === undefined ? await connection.write(entries) : await tables.through(entries, (items) => connection.write(items));
+          if (tables?.describesMembers(entries.map((e) => e.tag))) warnDisagreements(tables.disagreements(outcomes, await owner.controllerTypes()));
           const result = writeResultMessage(outcomes);
           const failed = outcomes.filter((o) => !o.ok).length;
           setTagFailure(failed > 0 ? tagFailureStatus(failed, outcomes.length) : undefined);

@@ -6,10 +6,26 @@ import { formatValue } from "../values/plc-time.js";
 import type { SymbolNode } from "../tags/symbols.js";
 import { certificateView, type CertificateView } from "../trust/certificate-info.js";
 import { printable } from "../printable.js";
-import type { WriteOutcome } from "../client/results.js";
+import type { ReadOutcome, WriteOutcome } from "../client/results.js";
 import { explainConnectionError } from "./connection-errors.js";
 import { COMMON_OPTIONS, parseCommandArgs, printResult, type CliIO } from "./io.js";
 import { controllerTarget, TRUST_OPTIONS, type ControllerTarget } from "./connection-options.js";
+import { ConnectionTagTables, controllerTypes, loadTagTables } from "../tags/tia/table-names.js";
+
+/** `--tag-table FILE` (repeatable): names of TIA Portal tag tables resolve in read and write. */
+const TAG_TABLE_OPTION = { "tag-table": { type: "string", multiple: true } } as const;
+
+/** The tables of --tag-table, read before connecting: a bad file is the command's one error. */
+function tagTablesOf(files: string[] | undefined): ConnectionTagTables | undefined {
+  return files === undefined || files.length === 0 ? undefined : new ConnectionTagTables(loadTagTables(files.map((f) => path.resolve(f))));
+}
+
+/** Where the controller disagrees with the tables about DB members (it wins): one warning line each. */
+async function warnDisagreements(s: ControllerSession, tables: ConnectionTagTables | undefined, outcomes: readonly ReadOutcome[], io: CliIO): Promise<void> {
+  if (tables === undefined || !tables.describesMembers(outcomes.map((o) => o.tag))) return;
+  const types = controllerTypes(await s.browse());
+  for (const line of tables.disagreements(outcomes, types)) io.stderr(`warning: ${line}\n`);
+}
 
 async function open(target: ControllerTarget, io: CliIO): Promise<ControllerSession> {
   return ControllerSession.open(
@@ -63,19 +79,22 @@ async function failure(err: unknown, target: ControllerTarget | undefined, io: C
 async function withController(
   argv: string[],
   io: CliIO,
-  body: (s: ControllerSession, target: ControllerTarget, args: string[], json: boolean) => Promise<number>,
+  body: (s: ControllerSession, target: ControllerTarget, args: string[], json: boolean, tables: ConnectionTagTables | undefined) => Promise<number>,
   check: (args: string[]) => void = () => undefined,
+  options: { tagTables?: boolean } = {},
 ): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, { ...COMMON_OPTIONS, ...TRUST_OPTIONS });
+  const { values, positionals } = parseCommandArgs(argv, { ...COMMON_OPTIONS, ...TRUST_OPTIONS, ...TAG_TABLE_OPTION });
   const json = values.json ?? false;
   let target: ControllerTarget | undefined;
   try {
     const [host, ...args] = positionals;
     check(args);
+    if (!options.tagTables && values["tag-table"] !== undefined) throw new ConfigError("--tag-table is an option of read and write");
+    const tables = tagTablesOf(values["tag-table"]);
     target = controllerTarget(host, values, io);
     const s = await open(target, io);
     try {
-      return await body(s, target, args, json);
+      return await body(s, target, args, json, tables);
     } finally {
       await s.close();
     }
@@ -129,8 +148,9 @@ export function read(argv: string[], io: CliIO): Promise<number> {
   return withController(
     argv,
     io,
-    async (s, _target, tags, json) => {
-      const outcomes = await s.read(tags);
+    async (s, _target, tags, json, tables) => {
+      const outcomes = tables === undefined ? await s.read(tags) : await tables.through(tags.map((tag) => ({ tag })), (items) => s.read(items.map((i) => i.tag)));
+      await warnDisagreements(s, tables, outcomes, io);
       const result = Object.fromEntries(outcomes.map((o) => [o.tag, o.ok ? o.value : { error: o.error.message }]));
       printResult(io, json, result, outcomes.map((o) => `${o.tag} = ${o.ok ? formatValue(o.value) : `ERROR ${o.error.message}`}`).join("\n"));
       return outcomes.every((o) => o.ok) ? 0 : 1;
@@ -138,6 +158,7 @@ export function read(argv: string[], io: CliIO): Promise<number> {
     (tags) => {
       if (tags.length === 0) throw new ConfigError("usage: s7-secure read <host> <tag>…");
     },
+    { tagTables: true },
   );
 }
 
@@ -185,8 +206,10 @@ export function write(argv: string[], io: CliIO): Promise<number> {
   return withController(
     argv,
     io,
-    async (s, _target, assignments, json) => {
-      const outcomes = await s.write(assignments.map(parseAssignment));
+    async (s, _target, assignments, json, tables) => {
+      const entries = assignments.map(parseAssignment);
+      const outcomes = tables === undefined ? await s.write(entries) : await tables.through(entries, (items) => s.write(items));
+      await warnDisagreements(s, tables, outcomes, io);
       const result = Object.fromEntries(outcomes.map((o) => [o.tag, o.ok ? { ok: true, value: o.value } : { ok: false, error: o.error.message }]));
       printResult(io, json, result, writeReport(outcomes));
       return outcomes.every((o) => o.ok) ? 0 : 1;
@@ -195,5 +218,6 @@ export function write(argv: string[], io: CliIO): Promise<number> {
       if (assignments.length === 0) throw new ConfigError("usage: s7-secure write <host> <tag>=<value>…");
       assignments.forEach(parseAssignment);
     },
+    { tagTables: true },
   );
 }

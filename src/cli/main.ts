@@ -29,6 +29,12 @@ const COMMON_HELP = [
   "  --json              print JSON",
 ].join("\n");
 
+const TAG_TABLE_HELP = [
+  "  --tag-table FILE    a TIA Portal tag table export (XML, xlsx, SimaticML; repeatable): its PLC tag",
+  "                      names resolve (Speed_SP is %MW20 with the table's type); where the controller",
+  "                      disagrees about a DB member, a warning (the controller wins)",
+].join("\n");
+
 /** Registers a subcommand; modules are loaded only when their command runs. */
 export function registerCommand(name: string, summary: string, help: string, load: () => Promise<CommandRunner>): void {
   COMMANDS[name] = { summary, help, load };
@@ -47,7 +53,7 @@ function wantsHelp(args: string[]): boolean {
 
 /** `certs` without an action: its usage, not an "unknown action" error. */
 function missingCertsAction(args: string[]): boolean {
-  const { positionals } = parseArgs({ args, options: { store: { type: "string" }, json: { type: "boolean" } }, strict: false, allowPositionals: true });
+  const { positionals } = parseArgs({ args, options: { store: { type: "string" }, json: { type: "boolean" }, yes: { type: "boolean" } }, strict: false, allowPositionals: true });
   return positionals.length === 0;
 }
 
@@ -136,18 +142,18 @@ function loadBuiltinCommands(): void {
   registerCommand(
     "read",
     "read tags: read <host> <tag>…",
-    `usage: s7-secure read <host> <tag>… [options]\n\nexample: s7-secure read 192.0.2.10 Line.Speed '"Motor_DB".Running' DB10.DBW0:INT\nExits 1 when a tag could not be read.\n\n${COMMON_HELP}`,
+    `usage: s7-secure read <host> <tag>… [options]\n\nexample: s7-secure read 192.0.2.10 Line.Speed '"Motor_DB".Running' DB10.DBW0:INT\nExits 1 when a tag could not be read.\n\n${COMMON_HELP}\n${TAG_TABLE_HELP}`,
     async () => (await controllerCommands()).read,
   );
   registerCommand(
     "write",
     "write tags: write <host> <tag>=<value>…",
-    `usage: s7-secure write <host> <tag>=<value>… [options]\n\nThe value is JSON where it parses (1500, true, "text", [1,2]), else the text;\nan = inside quotes belongs to the name or value: write 192.0.2.10 'Line.Name="a=b"'.\nNumbers stay as typed (99999999999999999999 is written exactly or refused).\nPrints per tag what was written and what was not; exits 1 when a tag was not written.\n\n${COMMON_HELP}`,
+    `usage: s7-secure write <host> <tag>=<value>… [options]\n\nThe value is JSON where it parses (1500, true, "text", [1,2]), else the text;\nan = inside quotes belongs to the name or value: write 192.0.2.10 'Line.Name="a=b"'.\nNumbers stay as typed (99999999999999999999 is written exactly or refused).\nPrints per tag what was written and what was not; exits 1 when a tag was not written.\n\n${COMMON_HELP}\n${TAG_TABLE_HELP}`,
     async () => (await controllerCommands()).write,
   );
   registerCommand(
     "certs",
-    "the certificate store: list | trust | untrust | details | import-crl",
+    "the certificate store: list | trust | untrust | details | import | import-crl",
     [
       "usage: s7-secure certs <action> [options]",
       "",
@@ -156,9 +162,13 @@ function loadBuiltinCommands(): void {
       "  trust <fingerprint|file>   move a certificate from untrusted/ to trusted/",
       "  untrust <fingerprint|file> move it back",
       "  details <fingerprint|file> one certificate",
+      "  import <file>              a certificate exported by TIA Portal (DER or PEM: .cer .crt .der .pem):",
+      "                             a CA goes to issuers/ (a root CA for every connection of the store),",
+      "                             a controller certificate to trusted/; shows it and asks first",
       "  import-crl <file>          add a CRL to trusted/crl/",
       "",
       "options:",
+      "  --yes         import without asking",
       "  --store DIR   the store (default: ~/.node-red/s7-secure/pki when ~/.node-red exists,",
       "                the one Node-RED uses, else ~/.s7-secure/pki)",
       "  --json        print JSON",

@@ -8,8 +8,10 @@
  * again only when an entry changed (name, inode, size or times). An
  * unwatched store (the command line) reads them at every call. Writes are atomic (temporary file + rename); file
  * names come from the CN and the SHA-256 and cannot leave their folder;
- * `untrusted/` is capped. The software never writes into `trusted/` on its
- * own: only trust/import actions a person asked for do.
+ * `untrusted/` is capped. The software never writes into `trusted/` or
+ * `issuers/` on its own: only trust/import actions a person asked for do.
+ * `issuers/` holds root CA certificates (imported from files), which the
+ * verifier uses beside the connection's own root CAs.
  */
 import { EventEmitter } from "node:events";
 import * as fs from "node:fs";
@@ -22,6 +24,7 @@ import { certificateDer, fingerprint256, normalizeFingerprint, parseCertificate,
 import { parseCrl, type ParsedCrl } from "./crl.js";
 import { pemToDer } from "./pem.js";
 import { readStoreFile, StoreFileProblem } from "./store-file.js";
+import { planCertificateImport, type CertificateImportPlan } from "./certificate-import.js";
 import { printable } from "../printable.js";
 
 export interface StoredCertificate extends CertificateSummary {
@@ -39,6 +42,8 @@ export interface StoredCrl {
 
 export interface StoreSnapshot {
   trusted: StoredCertificate[];
+  /** Root CAs of issuers/: trust anchors beside the connection's own root CA fields. */
+  issuers: StoredCertificate[];
   untrusted: StoredCertificate[];
   crls: StoredCrl[];
   /** Unreadable files, for the log and the status. */
@@ -95,12 +100,15 @@ export class CertificateStore extends EventEmitter {
   get crlDir(): string {
     return path.join(this.dir, "trusted", "crl");
   }
+  get issuersDir(): string {
+    return path.join(this.dir, "issuers");
+  }
 
   /** Creates the folders; a failure is a typed store error naming the folder. */
   async ensureFolders(): Promise<void> {
-    // trusted/ first: crl/ lies inside it. Then both at once (this runs before every snapshot).
+    // trusted/ first: crl/ lies inside it. Then the others at once (this runs before every snapshot).
     await this.ensureFolder(this.trustedDir);
-    await Promise.all([this.ensureFolder(this.untrustedDir), this.ensureFolder(this.crlDir)]);
+    await Promise.all([this.ensureFolder(this.untrustedDir), this.ensureFolder(this.crlDir), this.ensureFolder(this.issuersDir)]);
   }
 
   private async ensureFolder(d: string): Promise<void> {
@@ -139,6 +147,12 @@ export class CertificateStore extends EventEmitter {
     const problems: string[] = [];
     const trusted = await this.readCertificates("trusted", problems);
     const untrusted = await this.readCertificates("untrusted", problems);
+    const issuers = (await this.readCertificates("issuers", problems)).filter((c) => {
+      // Only CA certificates are anchors; anything else in issuers/ is a problem line, never trusted.
+      if (parseCertificate(c.der).ca) return true;
+      problems.push(`${printable(c.file)}: not a CA certificate (CA:TRUE); ignored`);
+      return false;
+    });
     const crls: StoredCrl[] = [];
     for (const name of await listFiles(this.crlDir)) {
       if (!CRL_EXTENSIONS.has(path.extname(name).toLowerCase())) continue;
@@ -166,7 +180,7 @@ export class CertificateStore extends EventEmitter {
       }
     }
     this.warnNewProblems(problems);
-    return { trusted, untrusted, crls, problems };
+    return { trusted, issuers, untrusted, crls, problems };
   }
 
   /**
@@ -241,17 +255,46 @@ export class CertificateStore extends EventEmitter {
   }
 
   /**
+   * Imports a certificate file's bytes (`source` names the file in messages):
+   * a CA into issuers/, an end-entity certificate into trusted/
+   * (./certificate-import.ts refuses what the verifier would refuse). An
+   * already present certificate is not written again. The caller has shown
+   * the plan (`planImport`) and the person confirmed.
+   */
+  async importCertificate(data: Buffer, source: string): Promise<CertificateImportPlan & { file: string; alreadyPresent: boolean }> {
+    const plan = await planCertificateImport(data, source);
+    await this.ensureFolders();
+    const name = safeFileName(parseCertificate(plan.der));
+    const dir = plan.destination === "issuers" ? this.issuersDir : this.trustedDir;
+    const snap = await this.snapshot();
+    const present = (plan.destination === "issuers" ? snap.issuers : snap.trusted).find((c) => c.fingerprint256 === plan.certificate.fingerprint256);
+    if (present !== undefined) return { ...plan, file: present.file, alreadyPresent: true };
+    await atomicWrite(dir, name, plan.der);
+    // The same certificate waiting in untrusted/ is settled now.
+    const waiting = snap.untrusted.find((c) => c.fingerprint256 === plan.certificate.fingerprint256);
+    if (waiting !== undefined && plan.destination === "trusted") await fsp.rm(path.join(this.dir, waiting.file), { force: true });
+    this.scheduleScan();
+    return { ...plan, file: path.join(plan.destination, name), alreadyPresent: false };
+  }
+
+  /** What importing these bytes would do, without writing anything. */
+  planImport(data: Buffer, source: string): Promise<CertificateImportPlan> {
+    return planCertificateImport(data, source);
+  }
+
+  /**
    * Watches the folders (fs.watch plus a slow poll for file systems without
    * events) and emits, for changes made here or by hand: "untrusted-stored"
    * (a new certificate in untrusted/), "trusted" (one appeared in trusted/),
-   * "untrusted" (one left trusted/), "crl-changed", then "changed".
+   * "untrusted" (one left trusted/), "crl-changed", "issuers-changed" (a
+   * root CA appeared in or left issuers/), then "changed".
    */
   watch(): void {
     if (this.closed || this.poll) return;
     void this.ensureFolders()
       .then(() => {
         if (this.closed) return;
-        for (const d of [this.trustedDir, this.untrustedDir, this.crlDir]) {
+        for (const d of [this.trustedDir, this.untrustedDir, this.crlDir, this.issuersDir]) {
           try {
             const w = fs.watch(d, () => this.scheduleScan());
             w.on("error", () => undefined);
@@ -306,11 +349,13 @@ export class CertificateStore extends EventEmitter {
     for (const [file, sig] of now) {
       if (before.get(file) === sig) continue;
       if (file.startsWith("trusted/crl/")) events.push(["crl-changed", { file }]);
+      else if (file.startsWith("issuers/")) events.push(["issuers-changed", await this.describe(file)]);
       else events.push([file.startsWith("trusted/") ? "trusted" : "untrusted-stored", await this.describe(file)]);
     }
     for (const file of before.keys()) {
       if (now.has(file)) continue;
       if (file.startsWith("trusted/crl/")) events.push(["crl-changed", { file }]);
+      else if (file.startsWith("issuers/")) events.push(["issuers-changed", { file }]);
       else if (file.startsWith("trusted/")) events.push(["untrusted", { file }]);
     }
     if (events.length === 0 || this.closed) return;
@@ -335,7 +380,7 @@ export class CertificateStore extends EventEmitter {
     const key: string[] = [];
     // Every folder listed and every entry stat'ed at once: this runs before each verification,
     // and one round of parallel file-system calls costs a fraction of a sequence of them.
-    const folders = [["trusted", this.trustedDir], ["untrusted", this.untrustedDir], ["trusted/crl", this.crlDir]] as const;
+    const folders = [["trusted", this.trustedDir], ["untrusted", this.untrustedDir], ["trusted/crl", this.crlDir], ["issuers", this.issuersDir]] as const;
     const listed = await Promise.all(folders.map(async ([rel, abs]) => ({ rel, abs, names: await listFiles(abs) })));
     const entries = listed.flatMap(({ rel, abs, names }) => names.map((name) => ({ rel, abs, name })));
     const stats = await Promise.all(entries.map(({ abs, name }) => fsp.stat(path.join(abs, name)).catch(() => undefined)));
@@ -354,7 +399,7 @@ export class CertificateStore extends EventEmitter {
     return out;
   }
 
-  private async readCertificates(folder: "trusted" | "untrusted", problems: string[]): Promise<StoredCertificate[]> {
+  private async readCertificates(folder: "trusted" | "untrusted" | "issuers", problems: string[]): Promise<StoredCertificate[]> {
     const dir = path.join(this.dir, folder);
     const out: StoredCertificate[] = [];
     for (const name of await listFiles(dir)) {

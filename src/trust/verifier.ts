@@ -5,7 +5,7 @@
  * 1. revocation: a CRL in trusted/crl/ that lists the certificate refuses it;
  * 2. trust: the exact DER in trusted/ (a self-signed one must also verify its
  *    own signature), else a certification path to a root CA of the
- *    connection's trust settings, validated as RFC 5280 §6.1 does it (every
+ *    connection's trust settings or of the store's issuers/, validated as RFC 5280 §6.1 does it (every
  *    signature checked with Node's X509Certificate, i.e. OpenSSL; CA and
  *    keyUsage of every issuer, path length constraints, critical extensions:
  *    ./path-rules.ts; depth limited); else the certificate goes to untrusted/
@@ -97,6 +97,8 @@ export class DeviceCertificateVerifier implements CertificateVerifier {
     const fp = summary.fingerprint256;
     const snap = await this.store.snapshot();
     const warnings: TrustWarning[] = [];
+    // The connection's own root CAs, then the root CAs imported into the store's issuers/.
+    const roots = [...this.roots, ...snap.issuers.map((c) => new X509Certificate(c.der))];
 
     if (leaf.ca || pathFacts(leaf, pkijs).ca) {
       throw new S7Error("ERR_S7_CERT_USE", `the controller presented a CA certificate (CA:TRUE) as its own, SHA-256 ${fp}; refused`, { plc });
@@ -114,14 +116,14 @@ export class DeviceCertificateVerifier implements CertificateVerifier {
       }
       if (!summary.selfSigned) {
         // A CA-issued certificate trusted by hand: its issuer's CRL still applies when we know the issuer.
-        const issuer = [...this.roots, ...peer.intermediates.map((d) => new X509Certificate(d))].find((c) => signedBy(leaf, c));
+        const issuer = [...roots, ...peer.intermediates.map((d) => new X509Certificate(d))].find((c) => signedBy(leaf, c));
         if (issuer) await this.checkRevocation([leaf, issuer], 0, snap, plc, warnings, fp);
       }
       trustedBy = "store";
       revocationChecked = false;
       path = [leaf];
     } else {
-      const chain = this.buildChain(leaf, peer.intermediates, pkijs, plc, fp);
+      const chain = this.buildChain(leaf, roots, peer.intermediates, pkijs, plc, fp);
       if (chain === undefined) {
         const file = await this.store.storeUntrusted(peer.leaf);
         // Trusting a certificate below the crypto floor would not help: say so before anyone tries.
@@ -163,13 +165,13 @@ export class DeviceCertificateVerifier implements CertificateVerifier {
   }
 
   /** Leaf → … → a configured root; undefined when no root is reached. Throws on misuse and loops. */
-  private buildChain(leaf: X509Certificate, intermediates: Buffer[], pkijs: Pkijs, plc: string, fp: string): X509Certificate[] | undefined {
+  private buildChain(leaf: X509Certificate, roots: X509Certificate[], intermediates: Buffer[], pkijs: Pkijs, plc: string, fp: string): X509Certificate[] | undefined {
     const pool = intermediates.map((d) => new X509Certificate(d));
     const chain = [leaf];
     const seen = new Set([fingerprint256(leaf.raw)]);
     let current = leaf;
     for (;;) {
-      const root = this.roots.find((r) => signedBy(current, r));
+      const root = roots.find((r) => signedBy(current, r));
       if (root) {
         this.checkIssuerUse(root, pkijs, plc, fp);
         chain.push(root);

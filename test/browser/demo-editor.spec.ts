@@ -3,7 +3,9 @@
  * API and in a real headless browser (playwright-core driving Debian's
  * chromium): palette, connection dialog, one-click trust of the untrusted
  * certificate, tag picker browsing the simulated controller, green statuses
- * and a controller value in the debug sidebar. Screenshots go to
+ * and a controller value in the debug sidebar; then, offline, the tag picker
+ * of a connection with a tag table whose controller is a closed port on
+ * 127.0.0.1 lists the table alone. Screenshots go to
  * S7_SCREENSHOTS_DIR when set (docs/images/ in the repository).
  */
 import { strict as assert } from "node:assert";
@@ -13,6 +15,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { cleanCopy } from "../package/clean-copy.js";
+import { closedPort } from "../support/ports.js";
 
 const CHROMIUM_PATHS = ["/usr/bin/chromium", "/usr/bin/chromium-browser"];
 const CHROMIUM = process.env.S7_CHROMIUM ?? CHROMIUM_PATHS.find((p) => fs.existsSync(p));
@@ -181,5 +184,43 @@ describe("npm start from a clean copy, and the editor in a real browser", functi
     assert.match((await msg.textContent()) ?? "", /Line\.Name/);
     await page.waitForTimeout(600); // let the edit tray finish closing for the screenshot
     await shot(page, "live-values");
+  });
+
+  it("offline: the tag picker of a connection whose controller is unreachable lists its tag table, with types and comments", async function () {
+    needsBrowser(this);
+    const port = await closedPort();
+    // Deployed through the admin API, as a second tab; only the new nodes start.
+    const current = (await (await fetch(`${BASE}/flows`, { headers: { "Node-RED-API-Version": "v2" } })).json()) as { rev: string; flows: object[] };
+    const table = path.join(copy, "test", "fixtures", "tia", "simulator", "plc-tags.xml");
+    const added = [
+      { id: "offline.tab", type: "tab", label: "Offline" },
+      { id: "offline.plc", type: "s7-secure-connection", name: "OFFLINE", host: "127.0.0.1", port, accessPoint: "", forceConnectionState: 1, useAlternativeAddress: 0, alternativeAddress: "", storeDir: "", rootCAs: "", rootCAFiles: "", tagTables: table, rejectExpired: false, checkAddress: true, connectTimeout: 2000, requestTimeout: 2000, reconnectMin: 1000, reconnectMax: 5000 },
+      { id: "offline.read", type: "s7-read", z: "offline.tab", name: "offline read", connection: "offline.plc", tags: [], interval: 0, int64: "string", x: 200, y: 100, wires: [[]] },
+    ];
+    const deploy = await fetch(`${BASE}/flows`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Node-RED-API-Version": "v2", "Node-RED-Deployment-Type": "nodes" },
+      body: JSON.stringify({ rev: current.rev, flows: [...current.flows, ...added] }),
+    });
+    assert.equal(deploy.status, 200, await deploy.text());
+    await page.reload();
+    await page.waitForSelector('.red-ui-palette-node[data-palette-type="s7-read"]', { timeout: 60_000 });
+    await page.waitForFunction(`Boolean(window.RED && RED.nodes && RED.nodes.node("offline.read"))`, undefined, { timeout: 60_000 });
+    await page.evaluate(`RED.editor.edit(RED.nodes.node("offline.read"))`);
+    await page.waitForSelector("#s7-secure-browse-button");
+    await page.click("#s7-secure-browse-button");
+    await page.waitForSelector('#s7-secure-tag-picker .s7-secure-tag-row[data-tag="Speed_SP"]', { timeout: 60_000, state: "attached" });
+    await shot(page, "tag-picker-offline");
+    const rows = await page.$$eval("#s7-secure-tag-picker .s7-secure-tag-row[data-tag]", (els) =>
+      els.map((e) => `${e.getAttribute("data-tag")} ${e.getAttribute("data-type")} ${e.querySelector(".s7-secure-tag-comment")?.textContent ?? ""}`),
+    );
+    assert.deepEqual(rows, ["Speed_SP Int %MW20 Speed setpoint", "Flow_Actual Real %MD24 Flow", "Pump_On Bool %M2.3 Pump on"]);
+    const message = await page.$eval("#s7-secure-tag-picker .s7-secure-tag-picker-message", (e) => e.textContent ?? "");
+    assert.match(message, /not reachable|nicht erreichbar/i);
+    // Picking a table row puts its name into the node.
+    await page.click('#s7-secure-tag-picker .s7-secure-tag-row[data-tag="Speed_SP"]');
+    const picked = await page.$$eval(".s7-secure-tag-input", (inputs) => inputs.map((i) => (i as unknown as { value: string }).value));
+    assert.ok(picked.includes("Speed_SP"), picked.join(", "));
+    await page.evaluate(`document.querySelector("#node-dialog-cancel")?.click()`);
   });
 });

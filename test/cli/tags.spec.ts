@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { main } from "../../src/cli/main.js";
-import type { CliIO } from "../../src/cli/io.js";
+import { collectingIO } from "../support/cli-io.js";
 import type { TagFileModel } from "../../src/tags/tia/model.js";
 import { fixturePath } from "../../scripts/support/fixtures.js";
 import { fixtureXlsx } from "../tags/tia/zip-builder.js";
@@ -12,15 +12,7 @@ import { fixtureXlsx } from "../tags/tia/zip-builder.js";
 const BIN = path.resolve(__dirname, "..", "..", "..", "bin", "s7-secure.js");
 const fixture = (name: string): string => fixturePath("tia", name);
 
-function io(): CliIO & { out: string; err: string } {
-  const o = { out: "", err: "" };
-  return Object.assign(o, {
-    stdout: (t: string) => void (o.out += t),
-    stderr: (t: string) => void (o.err += t),
-    env: {},
-    signal: new AbortController().signal,
-  });
-}
+const io = (): ReturnType<typeof collectingIO> => collectingIO();
 
 describe("s7-secure tags", () => {
   let dir: string;

@@ -344,6 +344,7 @@ describe("editor: registerType contract", () => {
         storeDir: "",
         rootCAs: "",
         rootCAFiles: "",
+        tagTables: "",
         rejectExpired: false,
         checkAddress: true,
         connectTimeout: 10000,

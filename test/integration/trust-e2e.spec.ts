@@ -191,4 +191,68 @@ describe("trust end to end: the WinCC note's table against simulated controllers
     await until("refused", () => c.status.lastError?.code === "ERR_S7_NO_TLS");
     assert.notEqual(c.status.state, "connected");
   });
+
+  describe("certificates imported from files before the first connection (issue 19.3)", () => {
+    it("a self-signed controller certificate exported as DER → the first connection is trusted, nothing lands in untrusted/", async () => {
+      const sim = await simWith(pki.selfSigned);
+      const imported = await store.importCertificate(pki.selfSigned.der, "PLC_1.cer");
+      assert.equal(imported.destination, "trusted");
+      const c = connect(sim);
+      await until("connected", () => c.status.state === "connected");
+      assert.equal(c.status.info?.verdict.trustedBy, "store");
+      assert.deepEqual(untrustedFiles(), []);
+    });
+
+    it("a self-signed controller certificate exported as PEM → the first connection is trusted", async () => {
+      const sim = await simWith(pki.selfSigned);
+      await store.importCertificate(Buffer.from(pki.selfSigned.certPem), "PLC_1.pem");
+      const c = connect(sim);
+      await until("connected", () => c.status.state === "connected");
+      assert.deepEqual(untrustedFiles(), []);
+    });
+
+    it("a root CA exported as DER → issuers/; a controller certificate it issued is trusted with no root CA in the connection", async () => {
+      const sim = await simWith(pki.leaf);
+      const imported = await store.importCertificate(pki.root.der, "root.der");
+      assert.equal(imported.destination, "issuers");
+      const c = connect(sim);
+      await until("connected", () => c.status.state === "connected");
+      assert.equal(c.status.info?.verdict.trustedBy, "root-ca");
+      assert.deepEqual(untrustedFiles(), []);
+    });
+
+    it("a root CA exported as PEM → issuers/; the first connection to a controller it issued is trusted", async () => {
+      const sim = await simWith(pki.leaf);
+      await store.importCertificate(Buffer.from(pki.root.certPem), "root.crt");
+      const c = connect(sim);
+      await until("connected or refused", () => c.status.state === "connected" || c.status.lastError !== undefined);
+      assert.equal(c.status.state, "connected", c.status.lastError?.message);
+    });
+
+    it("issuers/ is picked up while running: a connection refused as untrusted connects once a root CA file is dropped in, without a restart", async () => {
+      const sim = await simWith(pki.leaf);
+      const c = connect(sim);
+      await until("refused", () => c.status.lastError?.code === "ERR_S7_UNTRUSTED");
+      assert.match(c.status.lastError!.message, /import the issuing root certificate/);
+      // As the connection node does: a change of issuers/ makes a waiting connection retry at once.
+      const retry = (): void => c.retryNow();
+      store.on("issuers-changed", retry);
+      try {
+        fs.writeFileSync(path.join(store.dir, "issuers", "plant-root.pem"), pki.root.certPem);
+        await until("connected", () => c.status.state === "connected", 10_000);
+        assert.equal(c.status.info?.verdict.trustedBy, "root-ca");
+      } finally {
+        store.off("issuers-changed", retry);
+      }
+    });
+
+    it("a root CA removed from issuers/ ends the running session it vouched for", async () => {
+      const sim = await simWith(pki.leaf);
+      const imported = await store.importCertificate(pki.root.der, "root.der");
+      const c = connect(sim);
+      await until("connected", () => c.status.state === "connected");
+      fs.rmSync(path.join(store.dir, imported.file));
+      await until("refused", () => c.status.lastError?.code === "ERR_S7_UNTRUSTED", 10_000);
+    });
+  });
 });
