@@ -5,9 +5,8 @@
  * one-click trust, tag browser). Behaviour lives in src/; this file maps
  * configuration and events.
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
-import { ConfigError, S7Error } from "../src/errors.js";
+import { S7Error } from "../src/errors.js";
 import type { ConnectionStatus } from "../src/client/controller-connection.js";
 import { ControllerConnection } from "../src/client/controller-connection.js";
 import { CONNECTION_DEFAULTS } from "../src/client/defaults.js";
@@ -16,6 +15,7 @@ import { acquireStore, releaseStore } from "../src/trust/registry.js";
 import { MAX_CERTIFICATE_BYTES, type CertificateStore, type StoredCertificate } from "../src/trust/store.js";
 import { certificateView, type CertificateView } from "../src/trust/certificate-info.js";
 import { DeviceCertificateVerifier, splitPem } from "../src/trust/verifier.js";
+import { readRootCaFile } from "../src/trust/root-ca-file.js";
 import { ConnectionTagTables, controllerTypes, loadTagTables, tagTableFiles } from "../src/tags/tia/table-names.js";
 import { numberProperty, storeDirectory, type ConnectionConfigNode, type HttpRequest, type HttpResponse, type RedNode, type RedRuntime } from "./red.js";
 
@@ -49,16 +49,7 @@ function rootCertificates(RED: RedRuntime, config: ConnectionConfig): string[] {
   for (const line of (config.rootCAFiles ?? "").split(/\r?\n/)) {
     const file = line.trim();
     if (file === "") continue;
-    const full = path.resolve(userDir, file);
-    let text: string;
-    try {
-      text = fs.readFileSync(full, "utf8");
-    } catch (err) {
-      throw new ConfigError(`cannot read the root CA file: ${(err as Error).message}`, { file: full });
-    }
-    const found = splitPem(text);
-    if (found.length === 0) throw new ConfigError("no PEM certificate in the root CA file", { file: full });
-    pems.push(...found);
+    pems.push(...readRootCaFile(path.resolve(userDir, file)));
   }
   return pems;
 }
