@@ -1,6 +1,13 @@
-/** s7-read: reads tags on input or on its own interval (SPEC §2). Thin: the work is in src/flow and src/client. */
+/**
+ * s7-read: reads tags on input, on its own interval, or on change pushed by
+ * the controller (a subscription; SPEC §2). Thin: the work is in src/flow and
+ * src/client.
+ */
 import type { Int64Mode } from "../src/client/results.js";
+import type { ConnectionStatus } from "../src/client/controller-connection.js";
+import type { Subscription, SubscriptionStatus, ValuesEvent, GapEvent } from "../src/client/subscription.js";
 import { readRequestFromMessage, readResultMessage } from "../src/flow/read-message.js";
+import { changeMessages, subscriptionNodeStatus, type ChangeOutput } from "../src/flow/change-message.js";
 import { connectionNodeOf, numberProperty, showConnectionStatus, type NodeMessage, type RedNode, type RedRuntime } from "./red.js";
 
 interface ReadConfig {
@@ -10,7 +17,14 @@ interface ReadConfig {
   tags?: unknown;
   interval?: unknown;
   int64?: unknown;
+  /** "input", "interval" or "change"; absent in older flows (then "interval" when an interval is set). */
+  trigger?: unknown;
+  /** On change: "object" (one message of the changed tags) or "perTag". */
+  changeOutput?: unknown;
 }
+
+/** Cycle of an on-change node without an interval. */
+const DEFAULT_CYCLE_MS = 1000;
 
 const INT64_MODES: readonly Int64Mode[] = ["bigint", "string", "number"];
 
@@ -26,7 +40,22 @@ export = function register(RED: RedRuntime): void {
       node.on("input", (_msg, _send, done) => done(new Error(RED._("s7-read.errors.noConnection"))));
       return;
     }
-    owner.register(node, (status) => showConnectionStatus(RED, node, status));
+    const interval = numberProperty(config.interval, 0);
+    const trigger = config.trigger === "change" || config.trigger === "input" || config.trigger === "interval" ? config.trigger : interval > 0 ? "interval" : "input";
+    const changeOutput: ChangeOutput = config.changeOutput === "perTag" ? "perTag" : "object";
+    let subscription: Subscription | undefined;
+    let polling = false;
+    let connected = false;
+    const showSubscription = (state: SubscriptionStatus): void => {
+      const s = subscriptionNodeStatus(state, polling);
+      if (s.key === undefined) return node.status({});
+      node.status({ ...(s.fill ? { fill: s.fill } : {}), ...(s.shape ? { shape: s.shape } : {}), text: RED._(`s7-read.status.${s.key}`, s.params) });
+    };
+    owner.register(node, (status: ConnectionStatus) => {
+      connected = status.state === "connected";
+      if (connected && subscription !== undefined) showSubscription(subscription.state);
+      else showConnectionStatus(RED, node, status);
+    });
 
     const read = async (msg: NodeMessage): Promise<{ msg: NodeMessage; error?: Error; send: boolean }> => {
       const connection = owner.connection;
@@ -54,10 +83,10 @@ export = function register(RED: RedRuntime): void {
     });
 
     // Own interval: one read at a time; a tick while a read is still running is skipped.
-    const interval = numberProperty(config.interval, 0);
     let timer: NodeJS.Timeout | undefined;
     let busy = false;
-    if (interval >= 100) {
+    const startPolling = (every: number): void => {
+      if (timer !== undefined) return;
       timer = setInterval(() => {
         if (busy) return;
         busy = true;
@@ -68,13 +97,47 @@ export = function register(RED: RedRuntime): void {
           },
           (err: unknown) => node.error(err),
         ).finally(() => (busy = false));
-      }, interval);
+      }, every);
+    };
+    if (trigger === "interval" && interval >= 100) startPolling(interval);
+
+    if (trigger === "change") {
+      const connection = owner.connection;
+      const configured = tags.map((t) => t.trim()).filter((t) => t !== "");
+      const cycleMs = interval >= 100 ? interval : DEFAULT_CYCLE_MS;
+      if (connection === undefined || configured.length === 0) {
+        node.status({ fill: "red", shape: "ring", text: configured.length === 0 ? "s7-read.errors.noTags" : "s7-read.errors.noConnection" });
+      } else {
+        try {
+          subscription = connection.subscribe(configured, { cycleMs });
+        } catch (err) {
+          node.error(err);
+        }
+        subscription?.on("values", (event: ValuesEvent) => {
+          if (polling) return;
+          const { messages, error } = changeMessages(event, configured, changeOutput, int64);
+          for (const m of messages) node.send(m as unknown as NodeMessage);
+          if (error) node.error(error);
+        });
+        subscription?.on("gap", (gap: GapEvent) => node.warn(RED._("s7-read.errors.gap", { reason: gap.message })));
+        subscription?.on("state", (state: SubscriptionStatus) => {
+          // Refused by the controller (its limits): poll at the cycle time instead, and say so.
+          if (state.state === "refused" && !polling) {
+            polling = true;
+            startPolling(cycleMs);
+          }
+          if (connected) showSubscription(state);
+        });
+      }
     }
 
     node.on("close", (_removed, done) => {
       if (timer) clearInterval(timer);
       owner.deregister(node);
-      done();
+      const leaving = subscription?.unsubscribe();
+      subscription = undefined;
+      if (leaving === undefined) return done();
+      leaving.then(() => done(), () => done());
     });
   }
   RED.nodes.registerType("s7-read", S7ReadNode);

@@ -72,6 +72,7 @@ function loadBuiltinCommands(): void {
   registerCommand("browse", "the controller's symbol tree with types", async () => (await import("./controller-commands.js")).browse);
   registerCommand("read", "read tags: read <host> <tag>…", async () => (await import("./controller-commands.js")).read);
   registerCommand("write", "write tags: write <host> <tag>=<value>…", async () => (await import("./controller-commands.js")).write);
+  registerCommand("watch", "print each pushed change: watch <host> <tag>… [--cycle MS]", async () => (await import("./watch.js")).run);
   registerCommand("certs", "the certificate store: list | trust | untrust | details | import-crl", async () => (await import("./certs.js")).run);
   registerCommand("sim", "a simulated S7-1500 with Secure Communication", async () => (await import("./sim.js")).run);
 }

@@ -327,7 +327,7 @@ describe("editor: registerType contract", () => {
         reconnectMin: 1000,
         reconnectMax: 30000,
       },
-      "s7-read": { name: "", connection: "", tags: [], interval: 0, int64: "bigint" },
+      "s7-read": { name: "", connection: "", tags: [], interval: 0, trigger: "input", changeOutput: "object", int64: "bigint" },
       "s7-write": { name: "", connection: "", tag: "" },
       "s7-switch-connection": { name: "", connection: "" },
       "cert-trust": { name: "", storeDir: "" },
