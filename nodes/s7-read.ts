@@ -125,6 +125,11 @@ export = function register(RED: RedRuntime): void {
           if (state.state === "refused" && !polling) {
             polling = true;
             startPolling(cycleMs);
+          } else if (state.state === "subscribed" && polling) {
+            // Accepted after all (e.g. after a reconnect): push again, and stop polling.
+            polling = false;
+            if (timer) clearInterval(timer);
+            timer = undefined;
           }
           if (connected) showSubscription(state);
         });

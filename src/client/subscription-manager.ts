@@ -295,6 +295,8 @@ export class SubscriptionManager implements SubscriptionOwner {
     for (let start = 0; start < leaves.length; start += perSubscription) {
       const chunk = leaves.slice(start, start + perSubscription);
       const relationId = this.relationId++;
+      // Only a notification that arrives while this CreateObject is on the wire can be its early one.
+      this.early = [];
       try {
         const id = await push.createSubscription({
           relationId,
