@@ -2,11 +2,13 @@ import { strict as assert } from "node:assert";
 import type { ControllerConnection } from "../../src/client/controller-connection.js";
 import type { GapEvent, Subscription, ValuesEvent } from "../../src/client/subscription.js";
 import { Simulator } from "../../src/simulator/simulator.js";
-import { defaultSimulatorConfig, type SimulatorConfig } from "../../src/simulator/config.js";
+import { checkSimulatorConfig, defaultSimulatorConfig, type SimulatorConfig } from "../../src/simulator/config.js";
 import { Ids } from "../../src/protocol/constants.js";
 import { decodeNotification, type Notification } from "../../src/protocol/messages/notification.js";
 import { ROUTE_MODE_CHANGES_ONLY } from "../../src/protocol/messages/subscription.js";
 import { PinnedVerifier } from "../support/pinned-verifier.js";
+import { applySimulatorCommand } from "../../src/simulator/controls.js";
+import { ConfigError } from "../../src/errors.js";
 import { testConnection } from "../support/connection.js";
 import { openSession } from "../simulator/open-session.js";
 
@@ -282,8 +284,37 @@ describe("subscriptions: client against the simulator over TLS", function () {
     assert.equal(c.hasSubscriptionTimer, false);
   });
 
+  it("the simulator's subscription options are checked, naming the key", () => {
+    for (const key of ["subscriptionsMax", "subscriptionItemsMax", "subscriptionMinCycleMs"]) {
+      assert.throws(() => checkSimulatorConfig({ ...defaultSimulatorConfig(), [key]: 0 }), (err: unknown) => err instanceof ConfigError && err.message.includes(key));
+    }
+    assert.throws(() => checkSimulatorConfig({ ...defaultSimulatorConfig(), resetSubscriptionOnWrite: "yes" }), /resetSubscriptionOnWrite/);
+  });
+
+  it("STOP: subscriptions stay; animations pause, writes are still pushed", async () => {
+    const c = connection(sim);
+    try {
+      c.start();
+      const events = record(c.subscribe(["Line.Setpoint", "Line.Counter"], { cycleMs: 100 }));
+      await events.next();
+      sim.setRunState("STOP");
+      await new Promise((r) => setTimeout(r, 300));
+      const settled = events.values.length;
+      await new Promise((r) => setTimeout(r, 1300));
+      assert.equal(events.values.length, settled, "the counter does not move in STOP, so nothing is pushed");
+      await c.write([{ tag: "Line.Setpoint", value: 31 }]);
+      assert.equal(valueOf(await events.next((v) => !v.initial && v.changes.some((o) => o.tag === "Line.Setpoint")), "Line.Setpoint"), 31);
+      assert.equal(events.gaps.length, 0);
+      assert.equal(sim.model.subscriptionLimits.inUse.subscriptions, 1);
+    } finally {
+      sim.setRunState("RUN");
+      await c.close();
+    }
+  });
+
   it("resetSubscriptionOnWrite: a write on the session that carries a subscription deletes it (why push has its own session)", async () => {
-    sim.resetSubscriptionOnWrite = true;
+    assert.equal(applySimulatorCommand(sim, "reset-subscriptions-on-write on"), "OK reset-subscriptions-on-write on");
+    assert.equal(sim.resetSubscriptionOnWrite, true);
     const raw = await openSession(sim);
     try {
       const seen: Notification[] = [];

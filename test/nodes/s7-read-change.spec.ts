@@ -100,6 +100,28 @@ describe("s7-read on change (pushed by the controller) in a Node-RED runtime", f
     assert.equal(plc.model.subscriptionLimits.inUse.subscriptions, 0, "nothing subscribed is left behind");
   });
 
+  it("polling after a refusal stops once the subscription is accepted (limits raised, then a reconnect)", async () => {
+    await plc.stop();
+    plc = await Simulator.start(simConfig("PLC1", { subscriptionItemsMax: 1 }));
+    trustSimulator(store, plc);
+    await load([
+      connectionNode("c1", "PLC1", plc, store),
+      { id: "r1", type: "s7-read", connection: "c1", tags: ["Line.Setpoint", "Line.Name"], interval: 200, trigger: "change", changeOutput: "object", int64: "string", wires: [["out"]] },
+      { id: "out", type: "helper" },
+    ]);
+    const r1 = helper.getNode("r1");
+    await until("the polling status", () => statusTexts(r1).includes("s7-read.status.polling"));
+    plc.model.subscriptionLimits.itemsMax = 100;
+    plc.dropConnections();
+    await until("subscribed after the reconnect", () => statusTexts(r1).lastIndexOf("s7-read.status.subscribed") > statusTexts(r1).lastIndexOf("s7-read.status.polling"));
+    const seen = collect(helper.getNode("out"));
+    const reads = plc.stats.requestsByService.GetMultiVariables ?? 0;
+    await new Promise((r) => setTimeout(r, 700));
+    assert.equal(plc.stats.requestsByService.GetMultiVariables ?? 0, reads, "no more polling");
+    plc.setValue("Line.Setpoint", 4321);
+    await until("the pushed change", () => seen.some((m) => (m.payload as Record<string, unknown>)["Line.Setpoint"] === 4321));
+  });
+
   it("a redeploy deletes the subscription and closes the push session", async () => {
     await load([
       connectionNode("c1", "PLC1", plc, store),
