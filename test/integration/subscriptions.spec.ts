@@ -103,6 +103,27 @@ describe("subscriptions: client against the simulator over TLS", function () {
     }
   });
 
+  it("per-item errors: an item the controller cannot read is that tag's error; a bad name fails alone; the rest is pushed", async () => {
+    const c = connection(sim);
+    try {
+      c.start();
+      const handle = c.subscribe(["DB99.DBW0:INT", "Line.Missing", "Line.Setpoint"], { cycleMs: 100 });
+      const events = record(handle);
+      const first = await events.next();
+      const byTag = new Map(first.changes.map((o) => [o.tag, o]));
+      const absent = byTag.get("DB99.DBW0:INT")!;
+      assert.ok(!absent.ok && absent.error.code === "ERR_S7_ITEM" && /notification status 0x13/.test(absent.error.message), "the 13 entry of the notification");
+      const missing = byTag.get("Line.Missing")!;
+      assert.ok(!missing.ok && missing.error.code === "ERR_S7_TAG_NOT_FOUND");
+      assert.equal(valueOf(first, "Line.Setpoint"), 1200);
+      assert.equal(handle.state.state, "subscribed");
+      assert.equal(sim.model.subscriptionLimits.inUse.items, 2, "the unknown name is not subscribed");
+      assert.equal(events.gaps.length, 0, "an absolute item's error is no program change");
+    } finally {
+      await c.close();
+    }
+  });
+
   it("users of the same tag share its items; the subscription is deleted and the push session closed when the last leaves", async () => {
     const c = connection(sim);
     try {
