@@ -22,7 +22,7 @@
 import { ConfigError, ItemError, S7Error } from "../errors.js";
 import type { ItemAddress } from "../protocol/address.js";
 import { encodePValue, type PValue } from "../protocol/pvalue.js";
-import { decodeNotification } from "../protocol/messages/notification.js";
+import { decodeNotification, type Notification } from "../protocol/messages/notification.js";
 import { nextCreditLimit, ROUTE_MODE_CHANGES_ONLY } from "../protocol/messages/subscription.js";
 import { Ids } from "../protocol/constants.js";
 import { Backoff } from "./backoff.js";
@@ -342,7 +342,7 @@ export class SubscriptionManager implements SubscriptionOwner {
 
   private onNotification(push: PushSession, pdu: Buffer): void {
     if (this.push !== push) return;
-    let n;
+    let n: Notification;
     try {
       n = decodeNotification(pdu);
     } catch {
