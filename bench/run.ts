@@ -1,6 +1,7 @@
 /**
  * `npm run bench [-- --quick]`: latency, throughput, coalescing, connection
- * cost, many controllers, and the simulator's own cost, measured in one run
+ * cost, many controllers, the simulator's own cost and subscriptions
+ * (`-- --subscriptions` runs only those), measured in one run
  * against simulated controllers over TLS on 127.0.0.1. Prints a table and
  * writes bench/results/latest.json. Ratios compare numbers of the same run.
  */
@@ -18,6 +19,7 @@ import { SimulatedSession } from "../src/simulator/session.js";
 import type { SimulatorConfig } from "../src/simulator/config.js";
 import { median, percentile, round, timed, trustingVerifier } from "./support.js";
 import { echoChannel, twoProcess } from "./two-process.js";
+import { subscriptionClient, subscriptionSections } from "./subscriptions.js";
 
 const QUICK = process.argv.includes("--quick");
 /** Round trips before measuring, so that both paths are compiled by the JIT. */
@@ -228,7 +230,13 @@ async function main(): Promise<void> {
     }),
   );
 
-  // --- report ------------------------------------------------------------------------------
+  // --- 8. subscriptions ------------------------------------------------------------------------
+  Object.assign(results, await subscriptionSections(QUICK));
+
+  report(results);
+}
+
+function report(results: Results, file = "latest.json"): void {
   const machine = { node: process.version, cpu: os.cpus()[0]?.model ?? "?", cores: os.cpus().length, platform: `${os.platform()} ${os.release()}`, date: new Date().toISOString(), quick: QUICK };
   for (const [section, values] of Object.entries(results)) {
     console.log(`\n${section}`);
@@ -236,7 +244,12 @@ async function main(): Promise<void> {
   }
   console.log(`\nmachine: ${machine.cpu}, ${machine.cores} cores, Node.js ${machine.node}`);
   fs.mkdirSync(path.join(ROOT, "bench", "results"), { recursive: true });
-  fs.writeFileSync(path.join(ROOT, "bench", "results", "latest.json"), JSON.stringify({ machine, results }, null, 2) + "\n");
+  fs.writeFileSync(path.join(ROOT, "bench", "results", file), JSON.stringify({ machine, results }, null, 2) + "\n");
+}
+
+/** `--subscriptions`: only the subscription figures (written to subscriptions.json, not latest.json). */
+async function subscriptionsOnly(): Promise<void> {
+  report(await subscriptionSections(QUICK), "subscriptions.json");
 }
 
 let r0Counter = 0;
@@ -304,7 +317,16 @@ async function many(): Promise<void> {
   );
 }
 
-(process.argv.includes("--many") ? many() : main()).catch((err: unknown) => {
+function entry(): Promise<void> {
+  const argv = process.argv;
+  const client = argv.indexOf("--subscription-client");
+  if (client >= 0) return subscriptionClient(argv[client + 1] ?? "", Number(argv[client + 2]), argv[client + 3] ?? "", Number(argv[client + 4]));
+  if (argv.includes("--many")) return many();
+  if (argv.includes("--subscriptions")) return subscriptionsOnly();
+  return main();
+}
+
+entry().catch((err: unknown) => {
   console.error(err);
   process.exit(1);
 });

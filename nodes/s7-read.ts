@@ -1,9 +1,16 @@
-/** s7-read: reads tags on input or on its own interval (SPEC §2). Thin: the work is in src/flow and src/client. */
+/**
+ * s7-read: reads tags on input, on its own interval, or on change pushed by
+ * the controller (a subscription; SPEC §2). Thin: the work is in src/flow and
+ * src/client.
+ */
 import type { Int64Mode, ReadOutcome } from "../src/client/results.js";
+import type { ConnectionStatus } from "../src/client/controller-connection.js";
+import type { Subscription, SubscriptionStatus, ValuesEvent, GapEvent } from "../src/client/subscription.js";
 import { readRequestFromMessage, readResultMessage } from "../src/flow/read-message.js";
+import { changeMessages, subscriptionNodeStatus, type ChangeOutput } from "../src/flow/change-message.js";
 import { RepeatedFailureGate, failureReason } from "../src/flow/repeated-failure.js";
-import { tagFailureStatus } from "../src/flow/status.js";
-import { connectionNodeOf, numberProperty, registerWithStatus, tableWarnings, type NodeMessage, type RedNode, type RedRuntime } from "./red.js";
+import { tagFailureStatus, type NodeStatus } from "../src/flow/status.js";
+import { connectionNodeOf, numberProperty, registerWithStatus, showConnectionStatus, tableWarnings, type NodeMessage, type RedNode, type RedRuntime } from "./red.js";
 
 interface ReadConfig {
   id: string;
@@ -12,7 +19,14 @@ interface ReadConfig {
   tags?: unknown;
   interval?: unknown;
   int64?: unknown;
+  /** "input", "interval" or "change"; absent in older flows (then "interval" when an interval is set). */
+  trigger?: unknown;
+  /** On change: "object" (one message of the changed tags) or "perTag". */
+  changeOutput?: unknown;
 }
+
+/** Cycle of an on-change node without an interval. */
+const DEFAULT_CYCLE_MS = 1000;
 
 const INT64_MODES: readonly Int64Mode[] = ["bigint", "string", "number"];
 
@@ -28,9 +42,28 @@ export = function register(RED: RedRuntime): void {
       node.on("input", (_msg, _send, done) => done(new Error(RED._("s7-read.errors.noConnection"))));
       return;
     }
-    // The status: this node's failed tags while the connection is up, else the connection's state.
-    const setTagFailure = registerWithStatus(RED, node, owner);
+    const interval = numberProperty(config.interval, 0);
+    const trigger = config.trigger === "change" || config.trigger === "input" || config.trigger === "interval" ? config.trigger : interval > 0 ? "interval" : "input";
+    const changeOutput: ChangeOutput = config.changeOutput === "perTag" ? "perTag" : "object";
     const warnDisagreements = tableWarnings(node);
+    let subscription: Subscription | undefined;
+    let polling = false;
+    let connected = false;
+    const showSubscription = (state: SubscriptionStatus): void => {
+      const s = subscriptionNodeStatus(state, polling);
+      if (s.key === undefined) return node.status({});
+      node.status({ ...(s.fill ? { fill: s.fill } : {}), ...(s.shape ? { shape: s.shape } : {}), text: RED._(`s7-read.status.${s.key}`, s.params) });
+    };
+    // The status: on change, the subscription's while connected; otherwise this node's failed
+    // tags while the connection is up; else the connection's state.
+    let setTagFailure: (own: NodeStatus | undefined) => void = () => undefined;
+    if (trigger === "change") {
+      owner.register(node, (status: ConnectionStatus) => {
+        connected = status.state === "connected";
+        if (connected && subscription !== undefined) showSubscription(subscription.state);
+        else showConnectionStatus(RED, node, status);
+      });
+    } else setTagFailure = registerWithStatus(RED, node, owner);
 
     const read = async (msg: NodeMessage): Promise<{ msg: NodeMessage; error?: Error; send: boolean; errors?: Record<string, string> }> => {
       const connection = owner.connection;
@@ -71,11 +104,11 @@ export = function register(RED: RedRuntime): void {
 
     // Own interval: one read at a time; a tick while a read is still running is skipped.
     // A failure is reported once per distinct reason, then only shown in the status (README).
-    const interval = numberProperty(config.interval, 0);
     const gate = new RepeatedFailureGate();
     let timer: NodeJS.Timeout | undefined;
     let busy = false;
-    if (interval >= 100) {
+    const startPolling = (every: number): void => {
+      if (timer !== undefined) return;
       timer = setInterval(() => {
         if (busy) return;
         busy = true;
@@ -91,13 +124,52 @@ export = function register(RED: RedRuntime): void {
             if (gate.shouldReport(failureReason(error))) node.error(error, { topic: tags.join(", ") });
           },
         ).finally(() => (busy = false));
-      }, interval);
+      }, every);
+    };
+    if (trigger === "interval" && interval >= 100) startPolling(interval);
+
+    if (trigger === "change") {
+      const connection = owner.connection;
+      const configured = tags.map((t) => t.trim()).filter((t) => t !== "");
+      const cycleMs = interval >= 100 ? interval : DEFAULT_CYCLE_MS;
+      if (connection === undefined || configured.length === 0) {
+        node.status({ fill: "red", shape: "ring", text: configured.length === 0 ? "s7-read.errors.noTags" : "s7-read.errors.noConnection" });
+      } else {
+        try {
+          subscription = connection.subscribe(configured, { cycleMs });
+        } catch (err) {
+          node.error(err);
+        }
+        subscription?.on("values", (event: ValuesEvent) => {
+          if (polling) return;
+          const { messages, error } = changeMessages(event, configured, changeOutput, int64);
+          for (const m of messages) node.send(m as unknown as NodeMessage);
+          if (error) node.error(error);
+        });
+        subscription?.on("gap", (gap: GapEvent) => node.warn(RED._("s7-read.errors.gap", { reason: gap.message })));
+        subscription?.on("state", (state: SubscriptionStatus) => {
+          // Refused by the controller (its limits): poll at the cycle time instead, and say so.
+          if (state.state === "refused" && !polling) {
+            polling = true;
+            startPolling(cycleMs);
+          } else if (state.state === "subscribed" && polling) {
+            // Accepted after all (e.g. after a reconnect): push again, and stop polling.
+            polling = false;
+            if (timer) clearInterval(timer);
+            timer = undefined;
+          }
+          if (connected) showSubscription(state);
+        });
+      }
     }
 
     node.on("close", (_removed, done) => {
       if (timer) clearInterval(timer);
       owner.deregister(node);
-      done();
+      const leaving = subscription?.unsubscribe();
+      subscription = undefined;
+      if (leaving === undefined) return done();
+      leaving.then(() => done(), () => done());
     });
   }
   RED.nodes.registerType("s7-read", S7ReadNode);

@@ -92,9 +92,9 @@ function installPackage(): void {
   fs.writeFileSync(pkg, JSON.stringify({ name: "s7-secure-demo", private: true, dependencies: { [PACKAGE]: "file:../.." } }, null, 2) + "\n");
 }
 
-/** The three example flows on their tabs, sharing one PLC1 connection. */
+/** The example flows on their tabs, sharing one PLC1 connection. */
 function demoFlows(plc1: Simulator, plc2: Simulator): FlowNode[] {
-  const files = ["read-write.json", "connection-change.json", "cert-trust.json"];
+  const files = ["read-write.json", "connection-change.json", "cert-trust.json", "on-change.json"];
   const flows: FlowNode[] = [];
   const connectionId = CONNECTION_ID;
   for (const file of files) {

@@ -152,6 +152,12 @@ function loadBuiltinCommands(): void {
     async () => (await controllerCommands()).write,
   );
   registerCommand(
+    "watch",
+    "print each pushed change: watch <host> <tag>… [--cycle MS]",
+    `usage: s7-secure watch <host> <tag>… [--cycle MS] [options]\n\nSubscribes to the tags: the controller pushes each change, printed as it comes (JSON lines\nwith --json). Ctrl-C stops and deletes the subscription. --cycle is the controller's cycle\n(at least 100 ms, default 1000).\n\n${COMMON_HELP}`,
+    async () => (await import("./watch.js")).run,
+  );
+  registerCommand(
     "certs",
     "the certificate store: list | trust | untrust | details | import | import-crl",
     [

@@ -24,6 +24,8 @@ import { Backoff } from "./backoff.js";
 import { parseAlternativeAddress, parsePort, type ControllerAddress } from "./alternative-address.js";
 import { ControllerSession, type ConnectedSession, type SessionOpener } from "./controller-session.js";
 import { OperationQueue } from "./operation-queue.js";
+import { SubscriptionManager, type PushSession, type SubscriptionStats } from "./subscription-manager.js";
+import type { SubscribeOptions, Subscription } from "./subscription.js";
 import type { ReadOutcome, SessionInfo, WriteEntry, WriteOutcome } from "./results.js";
 import type { TagRequestStats } from "./tag-io.js";
 import type { SessionDiagnostics } from "./session.js";
@@ -53,6 +55,9 @@ export interface ControllerConnectionConfig {
   closeTimeoutMs?: number;
   /** Spread of the reconnect delays, 0..1 (default 0.2). */
   reconnectJitter?: number;
+  /** First credit limit of each subscription and the step of each top-up (defaults 20 and 10; −1 = unlimited). */
+  subscriptionCreditLimit?: number;
+  subscriptionCreditStep?: number;
 }
 
 export interface ControllerConnectionDeps {
@@ -60,6 +65,8 @@ export interface ControllerConnectionDeps {
   onTrustChange?: (listener: () => void) => () => void;
   /** Opens a session (default: a ControllerSession over TLS); tests pass a fake one. */
   openSession?: SessionOpener;
+  /** Opens the push session of subscriptions (default: a ControllerSession over TLS, unless openSession is given). */
+  openPushSession?: (endpoint: ControllerAddress, signal: AbortSignal) => Promise<PushSession>;
 }
 
 export interface BrowseResult {
@@ -152,6 +159,11 @@ export class ControllerConnection extends EventEmitter {
   private waiters = new Set<{ resolve(s: ConnectedSession): void; reject(err: S7Error): void }>();
   /** Endpoint of the current session or attempt. */
   private target: { endpoint: ControllerAddress; alternative: boolean };
+  /** Subscriptions, created on the first subscribe(). */
+  private push: SubscriptionManager | undefined;
+  private readonly openPushSession: ((endpoint: ControllerAddress, signal: AbortSignal) => Promise<PushSession>) | undefined;
+  private readonly reconnectRange: { minMs: number; maxMs: number };
+  private readonly credits: { creditLimit?: number; creditStep?: number };
 
   constructor(config: ControllerConnectionConfig, deps: ControllerConnectionDeps) {
     super();
@@ -172,9 +184,12 @@ export class ControllerConnection extends EventEmitter {
           throw err;
         }),
     };
-    this.openSession =
-      deps.openSession ??
-      ((endpoint, signal) =>
+    this.reconnectRange = { minMs: config.reconnectMinMs, maxMs: config.reconnectMaxMs };
+    this.credits = {
+      ...(config.subscriptionCreditLimit === undefined ? {} : { creditLimit: config.subscriptionCreditLimit }),
+      ...(config.subscriptionCreditStep === undefined ? {} : { creditStep: config.subscriptionCreditStep }),
+    };
+    const open = (endpoint: ControllerAddress, signal: AbortSignal): Promise<ControllerSession> =>
         ControllerSession.open(
           endpoint,
           {
@@ -190,7 +205,9 @@ export class ControllerConnection extends EventEmitter {
             ...(deps.onTrustChange ? { onTrustChange: deps.onTrustChange } : {}),
           },
           signal,
-        ));
+        );
+    this.openSession = deps.openSession ?? open;
+    this.openPushSession = deps.openPushSession ?? (deps.openSession === undefined ? open : undefined);
     this.tags = { ForceConnectionState: 1, UseAlternativeAddress: 0, AlternativeAddress: "" };
     // AlternativeAddress first: UseAlternativeAddress = 1 needs it.
     this.applyTag("AlternativeAddress", config.alternativeAddress);
@@ -312,6 +329,38 @@ export class ControllerConnection extends EventEmitter {
   }
 
   /**
+   * Subscribes to tags: the controller pushes their changes (on a second
+   * session of this connection, see subscription-manager.ts). The handle
+   * delivers a full set first, then changes; unsubscribe() leaves.
+   */
+  subscribe(tags: readonly string[], options: SubscribeOptions = {}): Subscription {
+    this.assertOpen();
+    const open = this.openPushSession;
+    if (open === undefined) throw new ConfigError(`connection "${this.name}": subscriptions need a controller session`, { plc: this.name });
+    if (this.push === undefined) {
+      this.push = new SubscriptionManager({
+        plc: this.name,
+        open: (signal) => open(this.target.endpoint, signal),
+        reconnectMinMs: this.reconnectRange.minMs,
+        reconnectMaxMs: this.reconnectRange.maxMs,
+        ...this.credits,
+      });
+      if (this.session !== undefined) this.push.connectionUp();
+    }
+    return this.push.subscribe(tags, options);
+  }
+
+  /** Whether the subscriptions wait on a timer (a push-session retry); false once closed. */
+  get hasSubscriptionTimer(): boolean {
+    return this.push?.hasTimer ?? false;
+  }
+
+  /** What the subscriptions did so far (undefined before the first subscribe). */
+  get subscriptionStats(): SubscriptionStats | undefined {
+    return this.push === undefined ? undefined : { ...this.push.stats };
+  }
+
+  /**
    * Sets one system tag. The value is checked first; a bad value throws
    * (ValueError / ConfigError naming the tag) and changes nothing.
    */
@@ -361,6 +410,7 @@ export class ControllerConnection extends EventEmitter {
   async close(): Promise<void> {
     if (this.state === "closed") return;
     const closed = new ConnectionError("ERR_S7_CLOSED", "connection closed by its owner", { plc: this.name });
+    await this.push?.close();
     await this.disconnect("closed", closed);
     this.transition("close");
     this.queue.failAll(closed);
@@ -405,6 +455,7 @@ export class ControllerConnection extends EventEmitter {
     session.onClosed((err) => this.onSessionLost(session, err));
     for (const w of this.takeWaiters()) w.resolve(session);
     this.emitStatus();
+    this.push?.connectionUp();
   }
 
   private onAttemptFailed(attempt: AbortController, err: S7Error): void {
@@ -420,6 +471,7 @@ export class ControllerConnection extends EventEmitter {
     if (this.session !== session) return;
     this.session = undefined;
     this.lastError = err;
+    this.push?.connectionDown("reconnect", `connection lost: ${err.message}`);
     this.scheduleRetry();
   }
 
@@ -449,6 +501,7 @@ export class ControllerConnection extends EventEmitter {
     }
     const session = this.session;
     this.session = undefined;
+    if (session !== undefined) this.push?.connectionDown(why.startsWith("switching") ? "switch" : "reconnect", `disconnected: ${why}`);
     for (const w of this.takeWaiters()) w.reject(failure);
     this.transition("disconnect");
     this.emitStatus();

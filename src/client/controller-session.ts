@@ -9,14 +9,17 @@
  * expiry ends the session (RELIABILITY policy: expiry never ends a running
  * connection).
  */
-import { ConnectionError, S7Error } from "../errors.js";
+import { ConnectionError, ProtocolError, S7Error } from "../errors.js";
+import { Ids } from "../protocol/constants.js";
+import type { ItemAddress } from "../protocol/address.js";
+import { numberOf } from "../protocol/pvalue.js";
 import type { CertificateVerifier, PeerCertificates, TrustVerdict } from "../transport/verifier.js";
 import { openSecureChannel } from "../transport/client-channel.js";
 import type { ControllerAddress } from "./alternative-address.js";
 import type { ReadOutcome, SessionInfo, WriteEntry, WriteOutcome } from "./results.js";
 import { Session, type SessionChannel, type SessionDiagnostics } from "./session.js";
 import { SymbolTable, type SymbolNode } from "../tags/symbols.js";
-import { TagIO, type TagRequestStats } from "./tag-io.js";
+import { TagIO, type TagItems, type TagRequestStats } from "./tag-io.js";
 
 /** What the transport hands over after the handshake and the certificate check. */
 export interface VerifiedChannel extends SessionChannel {
@@ -131,6 +134,46 @@ export class ControllerSession implements ConnectedSession {
 
   browse(): Promise<SymbolNode[]> {
     return this.symbols.browse();
+  }
+
+  /** The wire items of tags for a subscription (resolved as reads are). */
+  items(tags: readonly string[]): Promise<TagItems[]> {
+    return this.tags.items(tags);
+  }
+
+  /** Forgets resolved tags and symbols (the program changed). */
+  invalidateSymbols(): void {
+    this.tags.invalidate();
+  }
+
+  // Subscriptions: this session as a push session (subscription-manager.ts).
+
+  /** SystemLimits LIDs 0 and 1: most subscriptions and most subscribed items (§24.5). */
+  async subscriptionLimits(): Promise<{ subscriptionsMax: number; itemsMax: number }> {
+    const address = (lid: number): ItemAddress => ({ symbolCrc: 0, area: Ids.ObjectRoot, subArea: Ids.SystemLimits, lids: [lid] });
+    const { values } = await this.session.getMultiVariables([address(0), address(1)]);
+    const subscriptionsMax = numberOf(values.get(0));
+    const itemsMax = numberOf(values.get(1));
+    if (subscriptionsMax === undefined || itemsMax === undefined || subscriptionsMax < 1 || itemsMax < 1) {
+      throw new ProtocolError("the controller reports no subscription limits", { plc: this.options.plc });
+    }
+    return { subscriptionsMax, itemsMax };
+  }
+
+  createSubscription(spec: Parameters<Session["createSubscription"]>[0]): Promise<number> {
+    return this.session.createSubscription(spec);
+  }
+
+  setCreditLimit(id: number, limit: number): Promise<void> {
+    return this.session.setCreditLimit(id, limit);
+  }
+
+  deleteSubscription(id: number): Promise<void> {
+    return this.session.deleteSubscription(id);
+  }
+
+  onNotification(listener: ((pdu: Buffer) => void) | undefined): void {
+    this.session.onNotification(listener);
   }
 
   close(): Promise<void> {

@@ -46,7 +46,9 @@ interface Waiting {
   functionCode: number;
   build: (sequence: number) => Buffer;
   timeoutMs: number;
-  resolve(response: ResponsePdu): void;
+  /** A request sent with "no answer wanted" (flags 74): the gate is free again once it is sent. */
+  noAnswer?: boolean;
+  resolve(response: ResponsePdu | undefined): void;
   reject(err: S7Error): void;
 }
 
@@ -68,6 +70,8 @@ export interface RequestMuxOptions {
 }
 
 const FUNCTION_ERROR = 0x04b1;
+/** Sequence numbers of recent no-answer requests kept, to drop an answer some firmware sends anyway (§24.2). */
+const UNANSWERED_KEPT = 16;
 
 export interface MuxStats {
   /** Requests sent since the session began. */
@@ -82,6 +86,7 @@ export class RequestMultiplexer {
   private writeIntegrity = 0;
   private onWire: OnWire | undefined;
   private readonly waiting: Waiting[] = [];
+  private readonly unanswered: number[] = [];
   private closedWith: S7Error | undefined;
   private readonly plc: string;
   private readonly requestTimeoutMs: number;
@@ -136,7 +141,21 @@ export class RequestMultiplexer {
     if (this.closedWith) return Promise.reject(this.closedWith);
     return new Promise<ResponsePdu>((resolve, reject) => {
       if (this.onWire !== undefined) this.stats.waited++;
-      this.waiting.push({ version, functionCode, build, timeoutMs, resolve, reject });
+      this.waiting.push({ version, functionCode, build, timeoutMs, resolve: resolve as (r: ResponsePdu | undefined) => void, reject });
+      this.sendNext();
+    });
+  }
+
+  /**
+   * Sends one request that wants no answer (transport flags 74, e.g. the
+   * credit top-up of a subscription) in its turn at the gate; resolves when
+   * it has been handed to the channel. An answer that comes anyway is dropped.
+   */
+  send(version: number, functionCode: number, build: (sequence: number) => Buffer): Promise<void> {
+    if (this.closedWith) return Promise.reject(this.closedWith);
+    return new Promise<void>((resolve, reject) => {
+      if (this.onWire !== undefined) this.stats.waited++;
+      this.waiting.push({ version, functionCode, build, timeoutMs: 0, noAnswer: true, resolve: () => resolve(), reject });
       this.sendNext();
     });
   }
@@ -158,6 +177,19 @@ export class RequestMultiplexer {
       if (next === undefined) return;
       const sequence = this.nextSequence();
       const { functionCode, timeoutMs } = next;
+      if (next.noAnswer === true) {
+        try {
+          const pdu = next.build(sequence);
+          this.unanswered.push(sequence);
+          if (this.unanswered.length > UNANSWERED_KEPT) this.unanswered.shift();
+          this.stats.requests++;
+          this.channel.sendPdu(next.version, pdu);
+          next.resolve(undefined);
+        } catch (err) {
+          next.reject(err instanceof S7Error ? err : new ConnectionError("ERR_S7_CONNECTION_CLOSED", `sending failed: ${String(err)}`, { plc: this.plc }));
+        }
+        continue;
+      }
       try {
         const pdu = next.build(sequence);
         const timer = setTimeout(() => {
@@ -195,6 +227,7 @@ export class RequestMultiplexer {
     const header: ResponseHeader = response.header;
     const { functionCode, sequenceNumber: sequence } = header;
     const onWire = this.onWire;
+    if (onWire?.sequence !== sequence && this.unanswered.includes(sequence)) return;
     if (onWire === undefined || onWire.sequence !== sequence) {
       return this.protocolError(`response with sequence number ${sequence} matches no pending request`);
     }

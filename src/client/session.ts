@@ -18,6 +18,13 @@ import type { ItemAddress } from "../protocol/address.js";
 import { decodeSystemEvent, isFatalSystemEvent, systemEventReturnValue } from "../protocol/messages/systemEvent.js";
 import { numberOf, bytesOf, pv, type PValue } from "../protocol/pvalue.js";
 import { encodeLegitimationPayload } from "../protocol/messages/legitimation.js";
+import {
+  makeCreditLimitRequest,
+  makeSubscriptionDeleteRequest,
+  makeSubscriptionRequest,
+  subscriptionIdOf,
+  type SubscriptionSpec,
+} from "../protocol/messages/subscription.js";
 import { RequestMultiplexer, type PduChannel } from "./request-mux.js";
 import { parseControllerIdentity, type ControllerIdentity } from "../protocol/firmware.js";
 import { encryptLegitimation, legacyLegitimationResponse, legitimationKey, sha1, CHALLENGE_LENGTH } from "../protocol/legitimation.js";
@@ -62,6 +69,8 @@ const SYSTEM_LIMIT_WRITE_MAX = 1001;
 const PRE_LEGITIMATED = 17;
 const FLAGS_SESSION_CREATE = 0x36;
 const FLAGS_DEFAULT = 0x34;
+/** Transport flags of a request that wants no answer (§6.5). */
+const FLAGS_NO_ANSWER = 0x74;
 
 type Counter = "read" | "write" | "none";
 
@@ -71,6 +80,8 @@ export class Session {
   readonly plc: string;
   readonly mux: RequestMultiplexer;
   sessionId = Ids.ObjectNullServerSession as number;
+  /** The session's subscription container (§13.2, §24.1). */
+  sessionId2 = 0;
   identity: ControllerIdentity = parseControllerIdentity("");
   /** 1 full access … 4 no access; 0 not reported. */
   protectionLevel = 0;
@@ -141,6 +152,7 @@ export class Session {
     if (isErrorReturnValue(rv)) throw new PlcError("the controller refused the session", rv, { plc: this.plc });
     const info: CreateInfo = sessionInfoFromResponse(body);
     this.sessionId = info.sessionId;
+    this.sessionId2 = info.sessionId2;
     this.identity = parseControllerIdentity(info.paom ?? "");
     this.serverSessionVersion = info.serverSessionVersion;
   }
@@ -289,6 +301,41 @@ export class Session {
     const body = await this.call("GetVarSubStreamed", { service: "GetVarSubStreamed", body: { inObjectId: this.sessionId, addresses: [attribute] } }, "read");
     if (isErrorReturnValue(body.returnValue)) throw new PlcError(`reading session attribute ${attribute} refused`, body.returnValue, { plc: this.plc });
     return body.value;
+  }
+
+  // -------------------------------------------------------------------------
+  // Subscriptions (§24)
+
+  /** Creates a data subscription below SessionId2; its object id. A refusal is a PlcError. */
+  async createSubscription(spec: Omit<SubscriptionSpec, "containerId" | "integrityId">): Promise<number> {
+    const body = await this.call("CreateObject", { service: "CreateObject", body: makeSubscriptionRequest({ ...spec, containerId: this.sessionId2 }) }, "write");
+    if (isErrorReturnValue(body.returnValue) || body.objectIds.length === 0) {
+      // A refused subscription may exist all the same (CS): delete it, errors ignored.
+      const id = body.objectIds[0];
+      if (id !== undefined) await this.deleteSubscription(id).catch(() => undefined);
+      throw new PlcError(`the controller refused a subscription of ${spec.items.length} item(s)`, body.returnValue, { plc: this.plc });
+    }
+    return subscriptionIdOf(body);
+  }
+
+  /** Raises a subscription's credit limit: SetVariable 1053 with flags 74, no answer (§24.2). */
+  setCreditLimit(subscriptionId: number, limit: number): Promise<void> {
+    const functionCode = FunctionCode.SetVariable;
+    return this.mux.send(ProtocolVersion.V2, functionCode, (sequence) => {
+      const body = makeCreditLimitRequest(subscriptionId, limit, this.mux.nextIntegrityId("write"));
+      return encodeRequest({ functionCode, sequenceNumber: sequence, sessionId: this.sessionId, transportFlags: FLAGS_NO_ANSWER }, { service: "SetVariable", body });
+    });
+  }
+
+  /** DeleteObject of one subscription (§24.4); a refusal is a PlcError. */
+  async deleteSubscription(subscriptionId: number): Promise<void> {
+    const body = await this.call("DeleteObject", { service: "DeleteObject", body: makeSubscriptionDeleteRequest(subscriptionId) }, "write");
+    if (isErrorReturnValue(body.returnValue)) throw new PlcError(`deleting subscription 0x${subscriptionId.toString(16)} refused`, body.returnValue, { plc: this.plc });
+  }
+
+  /** Receives every notification PDU (opcode 33) of this session. */
+  onNotification(listener: ((pdu: Buffer) => void) | undefined): void {
+    this.mux.onNotification = listener;
   }
 
   /** Ends the session: DeleteObject (errors ignored, §25), then the channel. */

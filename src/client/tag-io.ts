@@ -38,6 +38,11 @@ const STALE_SYMBOL_CODES = new Set([-12, -17, -255, -256]);
 /** A struct read as a whole may not expand beyond this many items. */
 const MAX_LEAVES = 65_536;
 
+/** The wire items of one tag (see TagIO.items). */
+export type TagItems =
+  | { tag: string; ok: true; symbolic: boolean; addresses: ItemAddress[]; assemble(values: readonly PValue[]): unknown }
+  | { tag: string; ok: false; error: S7Error };
+
 /** How one tag maps onto wire items. */
 type Plan =
   | { kind: "leaf"; address: ItemAddress; decode(v: PValue): unknown; encode(value: unknown): PValue }
@@ -65,6 +70,35 @@ export class TagIO {
   invalidate(): void {
     this.resolved.clear();
     this.symbols.invalidate();
+  }
+
+  /**
+   * The wire items of each tag, resolved as a read resolves them, for a
+   * subscription: the addresses of its leaves and how their values make the
+   * tag's value. A bad name or an unknown tag is that tag's error.
+   */
+  async items(tags: readonly string[]): Promise<TagItems[]> {
+    return Promise.all(
+      tags.map(async (tag): Promise<TagItems> => {
+        try {
+          const p = await this.prepare(tag);
+          const plan = p.plan;
+          return {
+            tag,
+            ok: true,
+            symbolic: p.symbolic,
+            addresses: [...leaves(plan)].map((l) => l.address),
+            assemble: (values) => {
+              let k = 0;
+              return assemble(plan, () => values[k++]!);
+            },
+          };
+        } catch (err) {
+          if (isConnectionFailure(err)) throw err;
+          return { tag, ok: false, error: asError(err, tag, this.service.plc) };
+        }
+      }),
+    );
   }
 
   read(tags: readonly string[]): Promise<ReadOutcome[]> {

@@ -193,6 +193,7 @@ export const Ids = {
   SubscriptionActive: 1041,
   SubscriptionReferenceList: 1048,
   SubscriptionCycleTime: 1049,
+  SubscriptionDelayTime: 1050,
   SubscriptionDisabled: 1051,
   SubscriptionCount: 1052,
   SubscriptionCreditLimit: 1053,

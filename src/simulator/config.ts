@@ -85,6 +85,14 @@ export interface SimulatorConfig {
   strictFraming?: boolean;
   /** "RUN" (default) or "STOP". */
   runState?: "RUN" | "STOP";
+  /** Most subscriptions of the controller (SystemLimits LID 0, default 20); beyond it CreateObject is refused. */
+  subscriptionsMax?: number;
+  /** Most subscribed items of the controller (SystemLimits LID 1, default 2000). */
+  subscriptionItemsMax?: number;
+  /** Shortest subscription cycle in ms (default 100); a shorter cycle is raised to it. */
+  subscriptionMinCycleMs?: number;
+  /** A write on a session that carries subscriptions deletes them (default false; also a runtime control). */
+  resetSubscriptionOnWrite?: boolean;
   dataBlocks: DataBlockConfig[];
 }
 
@@ -119,12 +127,16 @@ export function checkSimulatorConfig(json: unknown, file = "simulator configurat
   if (c.port !== undefined && (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535)) fail(`"port" ${JSON.stringify(c.port)} is not 0…65535`);
   if (c.firmware !== undefined && !/^\d{1,2}\.\d+$/.test(c.firmware)) fail(`"firmware" ${JSON.stringify(c.firmware)} is not "major.minor"`);
   if (c.protectionLevel !== undefined && ![1, 2, 3, 4].includes(c.protectionLevel)) fail('"protectionLevel" must be 1, 2, 3 or 4');
-  for (const key of ["secureCommunication", "checkSymbolCrc", "strictFraming"] as const) {
+  for (const key of ["secureCommunication", "checkSymbolCrc", "strictFraming", "resetSubscriptionOnWrite"] as const) {
     if (c[key] !== undefined && typeof c[key] !== "boolean") fail(`"${key}" must be true or false`);
   }
   for (const key of ["tagsPerReadMax", "tagsPerWriteMax"] as const) {
     const v = c[key];
     if (v !== undefined && (!Number.isInteger(v) || v < 1 || v > 10_000)) fail(`"${key}" must be a whole number 1…10000`);
+  }
+  for (const key of ["subscriptionsMax", "subscriptionItemsMax", "subscriptionMinCycleMs"] as const) {
+    const v = c[key];
+    if (v !== undefined && (!Number.isInteger(v) || v < 1 || v > 1_000_000)) fail(`"${key}" must be a whole number 1…1000000`);
   }
   if (!Array.isArray(c.dataBlocks)) fail('"dataBlocks" must be an array');
   const numbers = new Set<number>();

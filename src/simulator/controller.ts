@@ -14,6 +14,7 @@ import { decodeValue, encodeValue } from "../values/value-map.js";
 import type { PlcType } from "../values/plc-type.js";
 import { decodeAbsolute, encodeAbsolute } from "../tags/absolute.js";
 import type { AbsoluteTag, AbsoluteType } from "../tags/tag-name.js";
+import type { SubscriptionLimits } from "./subscriptions.js";
 import { ItemCode, type ClassicMember, type SimDataBlock, type SimMember, type TagTable } from "./tag-table.js";
 
 export type RunState = "RUN" | "STOP";
@@ -28,6 +29,10 @@ export interface ControllerIdentityConfig {
   readMax: number;
   writeMax: number;
   runState: RunState;
+  /** Subscription limits (SystemLimits LIDs 0 and 1) and the shortest cycle time. */
+  subscriptionsMax?: number;
+  subscriptionItemsMax?: number;
+  subscriptionMinCycleMs?: number;
 }
 
 export interface ControllerStats {
@@ -39,6 +44,9 @@ export interface ControllerStats {
   itemsWritten: number;
   /** The most requests one session had outstanding at once (received, not yet answered). */
   maxOutstandingPerSession: number;
+  /** Notifications sent, and subscriptions deleted by a write on their session (resetSubscriptionOnWrite). */
+  notifications: number;
+  subscriptionsReset: number;
 }
 
 const CLASSIC_LID = 3;
@@ -58,7 +66,9 @@ export class ControllerModel extends EventEmitter {
   readonly readMax: number;
   readonly writeMax: number;
   private state: RunState;
-  readonly stats: ControllerStats = { connectionsOpen: 0, connectionsTotal: 0, requests: 0, requestsByService: {}, itemsRead: 0, itemsWritten: 0, maxOutstandingPerSession: 0 };
+  /** Controller-wide subscription limits and use (shared by every session's subscriptions). */
+  readonly subscriptionLimits: SubscriptionLimits;
+  readonly stats: ControllerStats = { connectionsOpen: 0, connectionsTotal: 0, requests: 0, requestsByService: {}, itemsRead: 0, itemsWritten: 0, maxOutstandingPerSession: 0, notifications: 0, subscriptionsReset: 0 };
   /** Process image of inputs, outputs and markers for absolute access. */
   private readonly areas = new Map<number, Buffer>([
     [Ids.AreaInputs, Buffer.alloc(AREA_SIZE)],
@@ -76,6 +86,12 @@ export class ControllerModel extends EventEmitter {
     this.readMax = config.readMax;
     this.writeMax = config.writeMax;
     this.state = config.runState;
+    this.subscriptionLimits = {
+      subscriptionsMax: config.subscriptionsMax ?? 20,
+      itemsMax: config.subscriptionItemsMax ?? 2000,
+      minCycleMs: config.subscriptionMinCycleMs ?? 100,
+      inUse: { subscriptions: 0, items: 0 },
+    };
   }
 
   get runState(): RunState {
@@ -105,10 +121,16 @@ export class ControllerModel extends EventEmitter {
   readItem(table: TagTable, a: ItemAddress, level: number): PValue | number {
     if (a.area === Ids.ObjectRoot && a.subArea === Ids.SystemLimits) {
       const lid = a.lids[0];
-      const values: Record<number, number> = { 1000: this.readMax, 1001: this.writeMax, 0: 20, 1: 2000, 2: 100000 };
+      const sl = this.subscriptionLimits;
+      const values: Record<number, number> = { 1000: this.readMax, 1001: this.writeMax, 0: sl.subscriptionsMax, 1: sl.itemsMax, 2: 100000 };
       return lid !== undefined && a.lids.length === 1 && values[lid] !== undefined ? pv.dint(values[lid]!) : ItemCode.InvalidLID;
     }
-    if (a.area === Ids.ObjectRoot && a.subArea === Ids.FreeItems) return pv.dint(a.lids[0] === 0 ? 33 : 165);
+    if (a.area === Ids.ObjectRoot && a.subArea === Ids.FreeItems) {
+      const sl = this.subscriptionLimits;
+      const free: Record<number, number> = { 0: sl.subscriptionsMax - sl.inUse.subscriptions, 1: sl.itemsMax - sl.inUse.items, 2: 100000 };
+      const lid = a.lids[0];
+      return lid !== undefined && free[lid] !== undefined ? pv.dint(free[lid]!) : ItemCode.InvalidLID;
+    }
     if (a.area === Ids.CPUcommon && a.subArea === Ids.CPUProtectionLevel) return pv.dint(this.protectionLevel);
     if (level >= 4) return ItemCode.AccessDenied;
     const area = this.areas.get(a.area);

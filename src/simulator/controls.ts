@@ -13,6 +13,7 @@
  *   malformed                      a malformed frame on every connection
  *   cut                            end every connection
  *   clear                          all faults off
+ *   reset-subscriptions-on-write on|off   a write on a subscription-carrying session deletes its subscriptions
  *   cert <cert.pem> <key.pem>      present another certificate from the next connection on
  *   get <tag> | set <tag> <json>   a tag value
  *   stats                          counters as JSON
@@ -69,6 +70,9 @@ export function applySimulatorCommand(sim: Simulator, line: string): string {
       case "cut":
         sim.dropConnections();
         return "OK connections cut";
+      case "reset-subscriptions-on-write":
+        sim.resetSubscriptionOnWrite = onOff(args[0]);
+        return `OK reset-subscriptions-on-write ${args[0]}`;
       case "clear":
         sim.clearFaults();
         return "OK faults cleared";

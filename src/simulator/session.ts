@@ -18,6 +18,8 @@ import type { ItemAddress } from "../protocol/address.js";
 import { decryptLegitimation, legacyLegitimationResponse, legitimationKey, sha1 } from "../protocol/legitimation.js";
 import type { TagTable } from "./tag-table.js";
 import type { ControllerModel } from "./controller.js";
+import { parseSubscriptionRequest, makeSubscriptionResponse } from "../protocol/messages/subscription.js";
+import type { SessionSubscriptions } from "./subscriptions.js";
 
 /** Low-16-bit codes used in answers. */
 const Code = {
@@ -48,6 +50,12 @@ export interface SessionPeer {
   exportKeyingMaterial(length: number, label: string): Buffer;
 }
 
+/** The session's subscriptions and whether a write on the session resets them. */
+export interface SessionSubscriptionHooks {
+  subscriptions: SessionSubscriptions;
+  resetOnWrite(): boolean;
+}
+
 export class SimulatedSession {
   readonly sessionId: number;
   readonly sessionId2: number;
@@ -64,6 +72,7 @@ export class SimulatedSession {
     private readonly table: TagTable,
     private readonly peer: SessionPeer,
     ids: { sessionId: number },
+    private readonly subs?: SessionSubscriptionHooks,
   ) {
     this.sessionId = ids.sessionId;
     this.sessionId2 = ids.sessionId + 1;
@@ -81,7 +90,11 @@ export class SimulatedSession {
     const header = decoded.header;
     const message = decoded.message;
     this.model.countRequest(message.service === "Other" ? `0x${header.functionCode.toString(16)}` : message.service);
-    if (header.transportFlags === 0x74) return undefined; // no reply wanted (§6 rule 7)
+    if (header.transportFlags === 0x74) {
+      // No reply wanted (§6 rule 7); a credit top-up still takes effect (§24.2).
+      if (message.service === "SetVariable" && this.created && header.sessionId === this.sessionId) this.setVariable(message.body.inObjectId, message.body.address, message.body.value);
+      return undefined;
+    }
     const answerVersion = version === ProtocolVersion.V1 ? ProtocolVersion.V1 : ProtocolVersion.V2;
     const respond = (m: ResponseMessage, flags = FLAGS_DEFAULT): SessionAnswer => ({
       version: answerVersion,
@@ -110,6 +123,7 @@ export class SimulatedSession {
           return respond({ service: "SetMultiVariables", body: { returnValue: 0n, errors: [], integrityId: 0 } });
         }
         if (!this.setUp) return respond({ service: "SetMultiVariables", body: { returnValue: errorReturnValue(Code.ServiceInvalidSession), errors: [], integrityId: iid(body) } });
+        if (this.subs?.resetOnWrite() === true) this.subs.subscriptions.resetByWrite();
         return respond({ service: "SetMultiVariables", body: { ...this.write(body.addresses as ItemAddress[], body.values), integrityId: iid(body) } });
       }
       case "GetMultiVariables": {
@@ -139,6 +153,15 @@ export class SimulatedSession {
         const body = message.body;
         const own = body.objectId === this.sessionId;
         if (own) this.ended = true;
+        const subs = this.subs?.subscriptions;
+        if (own || body.objectId === this.sessionId2) subs?.deleteAll();
+        else if (subs?.has(body.objectId) === true) subs.delete(body.objectId);
+        else if (body.objectId !== this.sessionId2) {
+          return respond({
+            service: "DeleteObject",
+            body: makeDeleteObjectResponse({ objectId: body.objectId, ownSession: false, sequenceNumber: header.sequenceNumber, returnValue: errorReturnValue(Code.ObjectNotFound), ...(body.integrityId === undefined ? {} : { requestIntegrityId: body.integrityId }) }),
+          });
+        }
         return respond({
           service: "DeleteObject",
           body: makeDeleteObjectResponse({ objectId: body.objectId, ownSession: own, sequenceNumber: header.sequenceNumber, ...(body.integrityId === undefined ? {} : { requestIntegrityId: body.integrityId }) }),
@@ -146,9 +169,16 @@ export class SimulatedSession {
       }
       case "SetVarSubStreamed":
         return respond({ service: "SetVarSubStreamed", body: { returnValue: errorReturnValue(Code.ObjectNotFound), integrityId: iid(message.body) } });
-      case "CreateObject":
-        // Subscriptions are not simulated (docs/SIMULATOR.md).
-        return respond({ service: "CreateObject", body: { returnValue: errorReturnValue(Code.ServiceUnknownRequest), objectIds: [], objects: [], integrityId: iid(message.body) } });
+      case "CreateObject": {
+        const body = message.body;
+        const spec = body.requestId === this.sessionId2 && this.subs !== undefined ? parseSubscriptionRequest(body) : undefined;
+        if (spec === undefined || this.subs === undefined) {
+          return respond({ service: "CreateObject", body: { returnValue: errorReturnValue(Code.ServiceUnknownRequest), objectIds: [], objects: [], integrityId: iid(body) } });
+        }
+        const created = this.subs.subscriptions.create(spec);
+        if ("code" in created) return respond({ service: "CreateObject", body: makeSubscriptionResponse(0, iid(body), errorReturnValue(created.code)) });
+        return respond({ service: "CreateObject", body: makeSubscriptionResponse(created.id, iid(body)) });
+      }
       default:
         return this.errorAnswer(header, answerVersion, Code.ServiceUnknownRequest, header.functionCode);
     }
@@ -202,6 +232,12 @@ export class SimulatedSession {
       const requested = numberOf(value);
       if (requested === 1) this.model.setRunState("STOP");
       else if (requested === 3) this.model.setRunState("RUN");
+      return 0n;
+    }
+    if (address === Ids.SubscriptionCreditLimit && this.subs?.subscriptions.has(objectId) === true) {
+      const limit = numberOf(value);
+      if (limit === undefined || !Number.isInteger(limit) || limit < -1) return errorReturnValue(Code.InvalidLID);
+      this.subs.subscriptions.setCreditLimit(objectId, limit);
       return 0n;
     }
     if (objectId !== this.sessionId) return errorReturnValue(Code.ObjectNotFound);

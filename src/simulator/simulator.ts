@@ -22,6 +22,8 @@ import { checkSimulatorConfig, loadSimulatorConfig, type SimulatorConfig } from 
 import { assertServable, resolveCertificate, type ServerCertificate } from "./certificate.js";
 import { ControllerModel, type ControllerStats, type RunState } from "./controller.js";
 import { SimulatedSession, type SessionAnswer } from "./session.js";
+import { SessionSubscriptions } from "./subscriptions.js";
+import { ProtocolVersion } from "../protocol/frame.js";
 import { TagTable, fromJson, type SimMember } from "./tag-table.js";
 import type { PlcType } from "../values/plc-type.js";
 
@@ -63,6 +65,7 @@ interface Connection {
   socket: net.Socket;
   channel?: SecureChannel;
   session?: SimulatedSession;
+  subscriptions?: SessionSubscriptions;
   requests: number;
   /** Requests received and not yet answered. */
   outstanding: number;
@@ -90,6 +93,8 @@ export class Simulator extends EventEmitter {
   readonly model: ControllerModel;
   readonly table: TagTable;
   readonly faults: FaultControls = { ...DEFAULT_FAULTS };
+  /** A write on a session that carries subscriptions deletes them (docs/SIMULATOR.md "Subscriptions"). */
+  resetSubscriptionOnWrite = false;
   private readonly config: SimulatorConfig;
   private certificate: ServerCertificate;
   private server: net.Server | undefined;
@@ -118,7 +123,11 @@ export class Simulator extends EventEmitter {
       readMax: config.tagsPerReadMax ?? 20,
       writeMax: config.tagsPerWriteMax ?? 20,
       runState: config.runState ?? "RUN",
+      subscriptionsMax: config.subscriptionsMax ?? 20,
+      subscriptionItemsMax: config.subscriptionItemsMax ?? 2000,
+      subscriptionMinCycleMs: config.subscriptionMinCycleMs ?? 100,
     });
+    this.resetSubscriptionOnWrite = config.resetSubscriptionOnWrite === true;
     this.certificate = resolveCertificate(config.certificate, config.name, this.host);
     assertServable(this.certificate, config.tlsVersions ?? ["TLSv1.3"]);
     this.table.blocks.forEach((db, dbIndex) => {
@@ -225,6 +234,7 @@ export class Simulator extends EventEmitter {
     for (const resume of this.stalled) resume();
     this.stalled.clear();
     for (const c of this.connections) {
+      c.subscriptions?.deleteAll();
       for (const t of c.timers) clearTimeout(t);
       c.socket.destroy();
     }
@@ -258,6 +268,7 @@ export class Simulator extends EventEmitter {
     this.model.stats.connectionsTotal++;
     socket.on("error", () => undefined);
     socket.on("close", () => {
+      conn.subscriptions?.deleteAll();
       for (const t of conn.timers) clearTimeout(t);
       this.connections.delete(conn);
       this.emit("disconnect");
@@ -299,7 +310,18 @@ export class Simulator extends EventEmitter {
     conn.channel = channel;
     const sessionId = nextSessionId;
     nextSessionId += 3;
-    conn.session = new SimulatedSession(this.model, this.table, channel, { sessionId });
+    const subscriptions = new SessionSubscriptions({
+      read: (address) => this.model.readItem(this.table, address, conn.session?.effectiveProtectionLevel ?? 4),
+      send: (pdu) => {
+        if (channel.isClosed || this.faults.blackHole) return false;
+        channel.sendPdu(ProtocolVersion.V2, pdu);
+        return true;
+      },
+      limits: this.model.subscriptionLimits,
+      stats: this.model.stats,
+    });
+    conn.subscriptions = subscriptions;
+    conn.session = new SimulatedSession(this.model, this.table, channel, { sessionId }, { subscriptions, resetOnWrite: () => this.resetSubscriptionOnWrite });
     channel.on("record", (plaintext: Buffer) => this.checkRecord(channel, plaintext));
     channel.on("pdu", (version: number, pdu: Buffer) => this.onPdu(conn, version, pdu));
     channel.on("close", () => conn.socket.destroy());

@@ -134,6 +134,11 @@ export class TagTable {
 
   private readonly resolved = new Map<string, Resolved>();
 
+  /** Forgets cached resolutions after the program (names, members) was changed in place. */
+  programChanged(): void {
+    this.resolved.clear();
+  }
+
   /** Resolves DB area + LIDs (symbolic access) with the optional CRC check; results are cached. */
   resolve(area: number, lids: number[], crcGiven: number): Resolved {
     const crc = this.checkCrc ? crcGiven : 0;

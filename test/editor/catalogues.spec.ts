@@ -353,7 +353,7 @@ describe("editor: registerType contract", () => {
         reconnectMax: 30000,
       },
       // 64-bit integers as strings: BigInt does not survive JSON, MQTT or HTTP.
-      "s7-read": { name: "", connection: "", tags: [], interval: 0, int64: "string" },
+      "s7-read": { name: "", connection: "", tags: [], interval: 0, trigger: "input", changeOutput: "object", int64: "string" },
       "s7-write": { name: "", connection: "", tag: "" },
       "s7-switch-connection": { name: "", connection: "" },
       "cert-trust": { name: "", storeDir: "" },
