@@ -185,6 +185,16 @@ describe("examples as shipped, in a Node-RED runtime", function () {
     assert.equal(received.filter((r) => r.debug === "rw.dbg4").length, 0, "the Catch node's debug got an error");
   });
 
+  it("on-change.json: the full set pushed first, then the written setpoint pushed as one message with its topic", async () => {
+    await deploy("on-change.json"); // PLC1 is trusted in the store since the cert-trust example
+    const initial = await debugReceives("oc.dbg", (m) => m["initial"] === true);
+    assert.deepEqual(Object.keys(payloadOf(initial)), ["Line.Setpoint", "Line.Counter", "Line.Running"]);
+    const mark = await click("oc.inj");
+    const pushed = await debugReceives("oc.dbg", (m) => m["topic"] === "Line.Setpoint" && m["initial"] === false, mark);
+    assert.equal(pushed["payload"], 1234);
+    assert.equal(plc1.getValue("Line.Setpoint"), 1234);
+  });
+
   it("connection-change.json: AlternativeAddress, switch (values from PLC2), switchBack (PLC1), ForceConnectionState 0 and 1", async () => {
     await deploy("connection-change.json");
     await debugReceives("sw.dbg2", (m) => payloadOf(m)["Line.Name"] === "PLC1");
