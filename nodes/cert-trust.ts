@@ -1,5 +1,5 @@
 /**
- * cert-trust: the device certificate store as messages (SPEC §2): actions
+ * cert-trust: the device certificate store as messages (docs/NODES.md §2): actions
  * list, trust, untrust, details, importCrl, import (a certificate file:
  * a path or its bytes); an output message whenever a
  * certificate lands in untrusted/, is trusted, untrusted again, a CRL

@@ -1,6 +1,6 @@
 /**
  * s7-read: reads tags on input, on its own interval, or on change pushed by
- * the controller (a subscription; SPEC §2). Thin: the work is in src/flow and
+ * the controller (a subscription; docs/NODES.md §2). Thin: the work is in src/flow and
  * src/client.
  */
 import type { Int64Mode, ReadOutcome } from "../src/client/results.js";

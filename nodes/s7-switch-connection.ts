@@ -1,7 +1,7 @@
 /**
  * s7-switch-connection: the system tags ForceConnectionState,
  * UseAlternativeAddress and AlternativeAddress as messages, the actions
- * "switch" / "switchBack", and a message on every change (SPEC §2, §3).
+ * "switch" / "switchBack", and a message on every change (docs/NODES.md §2, §3).
  */
 import { switchCommandFromMessage, switchStatusPayload } from "../src/flow/switch-message.js";
 import { COMMAND_REJECTED_STATUS } from "../src/flow/status.js";

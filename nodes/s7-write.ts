@@ -1,4 +1,4 @@
-/** s7-write: writes one tag or many (SPEC §2); values are checked before anything is sent. */
+/** s7-write: writes one tag or many (docs/NODES.md §2); values are checked before anything is sent. */
 import { nothingWritten, writeEntriesFromMessage, writeResultMessage } from "../src/flow/write-message.js";
 import { tagFailureStatus } from "../src/flow/status.js";
 import { connectionNodeOf, registerWithStatus, tableWarnings, type RedNode, type RedRuntime } from "./red.js";

@@ -1,4 +1,4 @@
-/** `s7-secure certs list|trust|untrust|details|import|import-crl --store DIR` (SPEC §7). */
+/** `s7-secure certs list|trust|untrust|details|import|import-crl --store DIR` (docs/NODES.md §7). */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ConfigError } from "../errors.js";

@@ -1,4 +1,4 @@
-/** The options the controller commands share (SPEC §7): address, trust, password, timeout. */
+/** The options the controller commands share (docs/NODES.md §7): address, trust, password, timeout. */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";

@@ -1,4 +1,4 @@
-/** `s7-secure probe | browse | read | write` (SPEC §7). */
+/** `s7-secure probe | browse | read | write` (docs/NODES.md §7). */
 import * as path from "node:path";
 import { ConfigError, S7Error } from "../errors.js";
 import { ControllerSession } from "../client/controller-session.js";

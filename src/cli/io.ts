@@ -16,7 +16,7 @@ export type CommandRunner = (argv: string[], io: CliIO) => Promise<number>;
 
 type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
 
-/** Options every controller command shares (SPEC §7). */
+/** Options every controller command shares (docs/NODES.md §7). */
 export const COMMON_OPTIONS = {
   json: { type: "boolean" },
   port: { type: "string" },

@@ -1,5 +1,5 @@
 /**
- * `s7-secure`: one tool for people on site and for black-box tests (SPEC §7).
+ * `s7-secure`: one tool for people on site and for black-box tests (docs/NODES.md §7).
  * Every command prints JSON with --json and exits non-zero with a one-line
  * reason on failure. There is no option that skips certificate verification.
  */

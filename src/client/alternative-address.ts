@@ -1,5 +1,5 @@
 /**
- * The `AlternativeAddress` system tag (SPEC §2): `AccessPoint=eth1; IPAddress=192.0.2.20;`
+ * The `AlternativeAddress` system tag (docs/NODES.md §2): `AccessPoint=eth1; IPAddress=192.0.2.20;`
  * with our extension `Port=<n>` for simulators and NAT (default 102).
  * Keys are case-insensitive; an unknown key, a repeated key or a bad value is a
  * ConfigError that names it, and nothing changes.

@@ -1,6 +1,6 @@
 /**
  * The connection to one controller, as one `s7-secure-connection` config node
- * owns it (SPEC §2 s7-secure-connection, §3), without Node-RED:
+ * owns it (docs/NODES.md §2 s7-secure-connection, §3), without Node-RED:
  *
  * - one operation queue (operation-queue.ts) for every read, write and
  *   browse, run on the current session; the session below sends one request

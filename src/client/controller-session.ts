@@ -6,7 +6,7 @@
  *
  * While connected, trust changes (a certificate untrusted or revoked in the
  * store) re-check the controller's certificate; a refusal for any reason but
- * expiry ends the session (RELIABILITY policy: expiry never ends a running
+ * expiry ends the session (docs/SECURITY.md "Decision order": expiry never ends a running
  * connection).
  */
 import { ConnectionError, ProtocolError, S7Error } from "../errors.js";
@@ -148,7 +148,7 @@ export class ControllerSession implements ConnectedSession {
 
   // Subscriptions: this session as a push session (subscription-manager.ts).
 
-  /** SystemLimits LIDs 0 and 1: most subscriptions and most subscribed items (§24.5). */
+  /** SystemLimits LIDs 0 and 1: most subscriptions and most subscribed items (docs/PROTOCOL.md §24.5). */
   async subscriptionLimits(): Promise<{ subscriptionsMax: number; itemsMax: number }> {
     const address = (lid: number): ItemAddress => ({ symbolCrc: 0, area: Ids.ObjectRoot, subArea: Ids.SystemLimits, lids: [lid] });
     const { values } = await this.session.getMultiVariables([address(0), address(1)]);

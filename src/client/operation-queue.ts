@@ -5,7 +5,7 @@
  * time, see request-mux.ts).
  *
  * - Reads that are queued one after another run as ONE batch: reads that
- *   arrived while an operation was running share the next one (SPEC §2).
+ *   arrived while an operation was running share the next one (docs/NODES.md §2).
  *   The batch is cut into requests by the tag layer (tag-io.ts), the one
  *   place that knows how many wire items a tag takes.
  * - A write runs alone (writes keep their order and a read queued after a

@@ -6,7 +6,7 @@
  * been answered or has failed.
  *
  * - One sequence counter per connection; after 65535 comes 1 (0 is skipped,
- *   S7COMMPLUS-TLS §7.1). The number is taken when the request is sent.
+ *   docs/PROTOCOL.md §7.1). The number is taken when the request is sent.
  * - Two IntegrityId counters ("read" and "write" functions, §7.3), first value 1.
  * - An answer is delivered only to the request on the wire, matched by
  *   sequence number and function code; anything else is a protocol error

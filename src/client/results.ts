@@ -12,7 +12,7 @@ export interface WriteEntry {
   value: unknown;
 }
 
-/** How 64-bit integers (LInt, ULInt, LWord, LTime, LTOD) are handed to flows (SPEC §6). */
+/** How 64-bit integers (LInt, ULInt, LWord, LTime, LTOD) are handed to flows (docs/NODES.md §6). */
 export type Int64Mode = "bigint" | "string" | "number";
 
 export interface SessionInfo {

@@ -1,5 +1,5 @@
 /**
- * One S7CommPlus session on an established secure channel (S7COMMPLUS-TLS
+ * One S7CommPlus session on an established secure channel (docs/PROTOCOL.md
  * §13–§18, §21, §25): CreateObject, session setup, system limits, protection
  * level and password legitimation, then typed service calls. Every call goes
  * through the RequestMultiplexer (sequence numbers, deadlines, matching); this

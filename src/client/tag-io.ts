@@ -169,7 +169,7 @@ export class TagIO {
 
   private async writeOnce(entries: readonly WriteEntry[]): Promise<WriteOutcome[]> {
     // Check every name and value first: a bad one fails its own tag and, because the batch may be
-    // cut into several requests, nothing of the batch is sent (SPEC §2 s7-write).
+    // cut into several requests, nothing of the batch is sent (docs/NODES.md §2 s7-write).
     const items: { entry: number; address: ItemAddress; value: PValue }[] = [];
     const outcomes: (WriteOutcome | undefined)[] = new Array(entries.length);
     for (let i = 0; i < entries.length; i++) {
@@ -303,7 +303,7 @@ function symbolicPlan(resolved: ResolvedTag, label: string, plc: string): Plan {
       const ctx = { tag: resolved.text, plc, label: path };
       return { kind: "leaf", address, decode: (v) => decodeValue(type, v, ctx), encode: (value) => encodeValue(type, value, ctx) };
     }
-    // Members of an expanded struct are addressed without a CRC (0 = no check, §19.5).
+    // Members of an expanded struct are addressed without a CRC (0 = no check, docs/PROTOCOL.md §19.5).
     const child = (lids: number[]): ItemAddress => ({ ...address, symbolCrc: 0, lids: [...address.lids, ...lids] });
     if (type.kind === "struct") {
       return { kind: "struct", members: type.members.map((m) => [m.name, build(m.type, child([m.lid]), `${path}.${m.name}`)] as [string, Plan]) };

@@ -1,4 +1,4 @@
-/** Applies the 64-bit option to a value tree (BigInt does not survive JSON, SPEC §6). */
+/** Applies the 64-bit option to a value tree (BigInt does not survive JSON, docs/NODES.md §6). */
 import type { Int64Mode } from "../client/results.js";
 
 export function applyInt64Mode(value: unknown, mode: Int64Mode): unknown {

@@ -1,5 +1,5 @@
 /**
- * s7-read: which tags a message asks for, and the message it produces (SPEC §2).
+ * s7-read: which tags a message asks for, and the message it produces (docs/NODES.md §2).
  *
  * Tags: `msg.tags` (a string or an array of strings) wins; otherwise the
  * node's configured tags; otherwise `msg.topic`. Output: `msg.payload` is the

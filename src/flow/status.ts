@@ -1,4 +1,4 @@
-/** The node status for a connection state (SPEC §2, NODE-RED-NOTES §3 status). */
+/** The node status for a connection state (docs/NODES.md §2, docs/NODES.md "Node-RED conventions"). */
 import type { ConnectionStatus } from "../client/controller-connection.js";
 
 export interface NodeStatus {

@@ -1,5 +1,5 @@
 /**
- * s7-switch-connection: the system tags as message payloads (SPEC §2).
+ * s7-switch-connection: the system tags as message payloads (docs/NODES.md §2).
  *
  * In: `msg.topic` = a system tag (`@PLC1@ForceConnectionState` or just
  * `ForceConnectionState`) with the value in `msg.payload`; or `msg.payload`

@@ -1,5 +1,5 @@
 /**
- * s7-write: what a message asks to write, and what the output says (SPEC §2).
+ * s7-write: what a message asks to write, and what the output says (docs/NODES.md §2).
  *
  * One tag: the node's configured tag, else `msg.topic`, with the value in
  * `msg.payload`. Many: `msg.payload` is an object keyed by tag name.

@@ -1,5 +1,5 @@
 /**
- * Item addresses (S7COMMPLUS-TLS §19.1–§19.3):
+ * Item addresses (docs/PROTOCOL.md §19.1–§19.3):
  * `SymbolCrc VLQ | AccessArea VLQ | Count VLQ (1 + #LIDs) | AccessSubArea VLQ | LID VLQ × (Count − 1)`.
  */
 import { DecodeError } from "../errors.js";

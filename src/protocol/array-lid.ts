@@ -1,5 +1,5 @@
 /**
- * The LID of an array element (S7COMMPLUS-TLS §19.2, §20.6 step 6): the
+ * The LID of an array element (docs/PROTOCOL.md §19.2, §20.6 step 6): the
  * offset of each subscript from its lower bound, rightmost varying fastest.
  * Multi-dimensional arrays of Bool (softdatatype BBOOL on a CPU) are padded:
  * the innermost dimension counts as the next multiple of 8, so element [1,0]

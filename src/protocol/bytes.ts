@@ -1,6 +1,6 @@
 /**
  * Bounds-checked big-endian byte reading and a growable writer, with the
- * S7CommPlus variable-length quantities (VLQ, S7COMMPLUS-TLS §8).
+ * S7CommPlus variable-length quantities (VLQ, docs/PROTOCOL.md §8).
  *
  * Every read checks the remaining length first and throws a DecodeError
  * naming the offset, so a malformed frame can never read out of range or

@@ -1,5 +1,5 @@
 /**
- * S7CommPlus constants (S7COMMPLUS-TLS §6, §9.2, §19.4, §28).
+ * S7CommPlus constants (docs/PROTOCOL.md §6, §9.2, §19.4, §28).
  */
 
 /** First byte of a PDU (§6). */

@@ -1,5 +1,5 @@
 /**
- * Symbol CRC (S7COMMPLUS-TLS §19.5): CRC-32 with polynomial 0xF4ACFB13,
+ * Symbol CRC (docs/PROTOCOL.md §19.5): CRC-32 with polynomial 0xF4ACFB13,
  * MSB-first, initial value 0, no final XOR. A path element's "inner" CRC
  * covers its name and typecode; the SymbolCrc chains the inner values.
  */

@@ -1,7 +1,7 @@
 /**
  * The controller's identity from the PAOM string of the session's
  * ServerSessionVersion (attribute 319), e.g. `1;6ES7 511-1AK02-0AB0;V3.1` or
- * `1;6ES7 211-1BE31-0XB0 ;V3.0` (S7COMMPLUS-TLS §13.2), and what follows from
+ * `1;6ES7 211-1BE31-0XB0 ;V3.0` (docs/PROTOCOL.md §13.2), and what follows from
  * it: which password legitimation the firmware expects (§16).
  */
 

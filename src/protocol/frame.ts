@@ -1,5 +1,5 @@
 /**
- * S7CommPlus framing (S7COMMPLUS-TLS §5, §26).
+ * S7CommPlus framing (docs/PROTOCOL.md §5, §26).
  *
  * A PDU (opcode … end of body) travels in one or more frames
  * `72 | version | dataLength u16 | data`; the last one is followed by the

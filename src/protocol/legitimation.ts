@@ -1,5 +1,5 @@
 /**
- * Password legitimation crypto (S7COMMPLUS-TLS §16). The password and the
+ * Password legitimation crypto (docs/PROTOCOL.md §16). The password and the
  * derived keys stay inside these functions: nothing here logs or formats them.
  *
  * - legacy (S7-1500 FW 2.9–3.0, S7-1200 FW 4.3–4.6): response =

@@ -1,5 +1,5 @@
 /**
- * PDU headers (S7COMMPLUS-TLS §6) and dispatch to the message codecs.
+ * PDU headers (docs/PROTOCOL.md §6) and dispatch to the message codecs.
  *
  * A PDU is the reassembled frame data: opcode to end of body, without the
  * 4-byte frame header and the trailer.

@@ -1,5 +1,5 @@
 /**
- * PObject: object trees of CreateObject and Explore (S7COMMPLUS-TLS §10).
+ * PObject: object trees of CreateObject and Explore (docs/PROTOCOL.md §10).
  * Elements are kept in wire order so that a decoded tree re-encodes to the
  * same bytes.
  */

@@ -1,5 +1,5 @@
 /**
- * PValue: the typed value of S7CommPlus (S7COMMPLUS-TLS §9), in the VLQ
+ * PValue: the typed value of S7CommPlus (docs/PROTOCOL.md §9), in the VLQ
  * form used by every PDU body and the fixed-width form of SystemEvent
  * payloads (§8.5).
  *

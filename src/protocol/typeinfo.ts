@@ -1,5 +1,5 @@
 /**
- * Type information lists of a type object (S7COMMPLUS-TLS §20.5):
+ * Type information lists of a type object (docs/PROTOCOL.md §20.5):
  * VartypeList (`ab`) and VarnameList (`ac`). Numbers inside are
  * little-endian except the block lengths and the attribute flags.
  */

@@ -75,7 +75,7 @@ export interface SimulatorConfig {
   protectionLevel?: number;
   tagsPerReadMax?: number;
   tagsPerWriteMax?: number;
-  /** Verify non-zero symbol CRCs in item addresses (default true; SIMULATOR.md §9 allows a switch). */
+  /** Verify non-zero symbol CRCs in item addresses (default true; docs/SIMULATOR.md §9 allows a switch). */
   checkSymbolCrc?: boolean;
   /**
    * Refuse (reset) a connection whose TLS record does not hold exactly one

@@ -1,7 +1,7 @@
 /**
  * The simulated controller's state shared by all its connections: identity
  * (PAOM string), protection, limits, RUN/STOP, counters, and the item and
- * explore services over the tag table (SIMULATOR.md §9, §10, §12, §15).
+ * explore services over the tag table (docs/SIMULATOR.md §9, §10, §12, §15).
  */
 import { EventEmitter } from "node:events";
 import { Ids } from "../protocol/constants.js";
@@ -165,7 +165,7 @@ export class ControllerModel extends EventEmitter {
 
   /** 0 when written, else a negative item code. */
   writeItem(table: TagTable, a: ItemAddress, value: PValue, level: number): number {
-    // Level 2 = read access only, 4 = no access (§16.1).
+    // Level 2 = read access only, 4 = no access (docs/PROTOCOL.md §16.1).
     if (level === 2 || level >= 4) return ItemCode.AccessDenied;
     const area = this.areas.get(a.area);
     if (area !== undefined) {
@@ -196,7 +196,7 @@ export class ControllerModel extends EventEmitter {
   }
 
   // -------------------------------------------------------------------------
-  // Explore (§12 here)
+  // Explore (docs/SIMULATOR.md §12)
 
   explore(table: TagTable, id: number, attributeIds: number[]): PObject[] | undefined {
     const want = (attr: number): boolean => attributeIds.length === 0 ? attr === Ids.ObjectVariableTypeName : attributeIds.includes(attr);
@@ -251,7 +251,7 @@ function containsStruct(db: SimDataBlock, rid: number): boolean {
   return db.type.rid === rid || visit(db.type.members);
 }
 
-/** Checks a written PValue against the tag's exact wire type (§10 here) and decodes it. */
+/** Checks a written PValue against the tag's exact wire type (docs/SIMULATOR.md §10) and decodes it. */
 function checkWrite(type: PlcType, current: unknown, value: PValue, tag: string): { value: unknown } | { code: number } {
   const wrongType = { code: ItemCode.InvalidValueType };
   const expected = encodeValue(type, current, { tag });
@@ -293,7 +293,7 @@ function setFlat(arr: unknown, index: number, value: unknown): void {
 }
 
 // ---------------------------------------------------------------------------
-// Classic byte images (§19.3)
+// Classic byte images (docs/PROTOCOL.md §19.3)
 
 function classicRead(image: Buffer, lids: number[]): PValue | number {
   const [, offset, length, bit] = lids;

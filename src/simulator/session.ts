@@ -1,5 +1,5 @@
 /**
- * One client connection to the simulated controller (SIMULATOR.md §6–§16):
+ * One client connection to the simulated controller (docs/SIMULATOR.md §6–§16):
  * decodes each request PDU, answers it with the codec of src/protocol, and
  * keeps the per-connection state (session ids, set-up, legitimation).
  * Faults are applied by the Simulator around it.
@@ -91,7 +91,7 @@ export class SimulatedSession {
     const message = decoded.message;
     this.model.countRequest(message.service === "Other" ? `0x${header.functionCode.toString(16)}` : message.service);
     if (header.transportFlags === 0x74) {
-      // No reply wanted (§6 rule 7); a credit top-up still takes effect (§24.2).
+      // No reply wanted (docs/SIMULATOR.md §6 rule 7); a credit top-up still takes effect (docs/PROTOCOL.md §24.2).
       if (message.service === "SetVariable" && this.created && header.sessionId === this.sessionId) this.setVariable(message.body.inObjectId, message.body.address, message.body.value);
       return undefined;
     }
@@ -225,7 +225,7 @@ export class SimulatedSession {
     return undefined;
   }
 
-  /** Legitimation (SIMULATOR.md §14a) and the operating-state request. */
+  /** Legitimation (docs/SIMULATOR.md §14a) and the operating-state request. */
   private setVariable(objectId: number, address: number, value: PValue): bigint {
     if (objectId === Ids.CPUexecUnit && address === Ids.OperatingStateREQ) {
       if (this.level !== 1) return errorReturnValue(Code.AccessDenied);
@@ -309,7 +309,7 @@ function systemLimits(readMax: number, writeMax: number): PValue {
   return { kind: "sparse", flags: 0x40, datatype: "DInt", entries: entries.map(([key, value]) => ({ key, value: { type: "DInt" as const, value } })) };
 }
 
-/** Body of an answer to an unknown function: ReturnValue, IntegrityId 0, fill (§6 rule 8). */
+/** Body of an answer to an unknown function: ReturnValue, IntegrityId 0, fill (docs/SIMULATOR.md §6 rule 8). */
 function unknownServiceBody(returnValue: bigint): Buffer {
   return new ByteWriter(16).vlqU64(returnValue).vlqU32(0).zeros(4).toBuffer();
 }

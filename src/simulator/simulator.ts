@@ -72,7 +72,7 @@ interface Connection {
   timers: Set<NodeJS.Timeout>;
 }
 
-/** Session ids like a TLS-era CPU: 0x7000xxxx, unique across instances (§7). */
+/** Session ids like a TLS-era CPU: 0x7000xxxx, unique across instances (docs/PROTOCOL.md §7). */
 let nextSessionId = 0x70001000;
 let nextSourceRef = 1;
 
@@ -329,7 +329,7 @@ export class Simulator extends EventEmitter {
     this.emit("connect");
   }
 
-  /** One S7CommPlus fragment per TLS record, as the C# reference's receiver requires (S7COMMPLUS-TLS §5.2). */
+  /** One S7CommPlus fragment per TLS record, as the C# reference's receiver requires (docs/PROTOCOL.md §5.2). */
   private checkRecord(channel: SecureChannel, plaintext: Buffer): void {
     const frames = framesInRecord(plaintext);
     if (frames === 1) return;

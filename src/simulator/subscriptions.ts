@@ -1,6 +1,6 @@
 /**
  * Data subscriptions of one simulated session (docs/SIMULATOR.md
- * "Subscriptions", S7COMMPLUS-TLS §24): several per session, limited
+ * "Subscriptions", docs/PROTOCOL.md §24): several per session, limited
  * controller-wide by the SystemLimits the controller reports; every cycle
  * the subscribed items are read and compared with what was last sent, so
  * animations and writes by any client show up; the first notification

@@ -1,9 +1,9 @@
 /**
  * The simulated controller's data blocks: their types (with LIDs and
- * type-info RIDs as a real CPU reports them, SIMULATOR.md §12), the values
- * of every leaf, symbolic resolution of item addresses (§19.2) with the
+ * type-info RIDs as a real CPU reports them, docs/SIMULATOR.md §12), the values
+ * of every leaf, symbolic resolution of item addresses (docs/PROTOCOL.md §19.2) with the
  * symbol-CRC check, and the classic byte image of non-optimized blocks
- * (§19.3).
+ * (docs/PROTOCOL.md §19.3).
  */
 import { ConfigError } from "../errors.js";
 import { Ids, Softdatatype } from "../protocol/constants.js";
@@ -17,7 +17,7 @@ import { symbolPathElement } from "../values/symbol-crc.js";
 import { arrayElementPosition } from "../protocol/array-lid.js";
 import type { Animation, DataBlockConfig, MemberConfig } from "./config.js";
 
-/** Per-item error codes (low 16 bits, SIMULATOR.md §9). */
+/** Per-item error codes (low 16 bits, docs/SIMULATOR.md §9). */
 export const ItemCode = {
   ObjectNotFound: -12,
   InvalidCRC: -17,
@@ -85,7 +85,7 @@ export type Resolved =
   | { kind: "error"; code: number };
 
 const FIRST_LID = 10;
-/** DTL members by LID − 9 (§19.2) and their types. */
+/** DTL members by LID − 9 (docs/PROTOCOL.md §19.2) and their types. */
 export const DTL_PARTS = ["YEAR", "MONTH", "DAY", "WEEKDAY", "HOUR", "MINUTE", "SECOND", "NANOSECOND"] as const;
 const DTL_PART_TYPES = ["UInt", "USInt", "USInt", "USInt", "USInt", "USInt", "USInt", "UDInt"] as const;
 const DB_TYPE_RID_BASE = 0x92000000;
@@ -193,12 +193,12 @@ export class TagTable {
         return { kind: "element", db, key, index, type: member.type.element, array: member.type, member };
       }
       if (i !== lids.length && member.type.kind === "string" && lids.length - i === 2 && lids[i] === 0) {
-        // WinCC addresses a String with the extra LIDs 0 and 256 and reads it as USInt[256] (§19.2).
+        // WinCC addresses a String with the extra LIDs 0 and 256 and reads it as USInt[256] (docs/PROTOCOL.md §19.2).
         if (crc !== 0 && crc !== symbolCrc(crcPath)) return { kind: "error", code: ItemCode.InvalidCRC };
         return { kind: "value", db, key: keyParts.join("."), type: member.type, member };
       }
       if (i !== lids.length) {
-        // DTL members are addressable one by one: YEAR 9 … NANOSECOND 16 (§19.2).
+        // DTL members are addressable one by one: YEAR 9 … NANOSECOND 16 (docs/PROTOCOL.md §19.2).
         const part = lids[i]!;
         if (member.type.kind === "elementary" && member.type.name === "DTL" && i + 1 === lids.length && part >= 9 && part <= 16) {
           if (crc !== 0 && crc !== symbolCrc([...crcPath, { name: DTL_PARTS[part - 9]!, softdatatype: SOFTDATATYPE[DTL_PART_TYPES[part - 9]!] }])) {
@@ -242,7 +242,7 @@ export class TagTable {
     yield* walkLeaves(db.type, "");
   }
 
-  /** The VartypeList elements and names of a struct type (§20.5). */
+  /** The VartypeList elements and names of a struct type (docs/PROTOCOL.md §20.5). */
   typeInfo(struct: SimStruct, optimized: boolean): { elements: VartypeElement[]; names: string[] } {
     return {
       elements: struct.members.map((m) => vartypeElement(m, optimized)),
@@ -340,7 +340,7 @@ function checked(type: PlcType, value: unknown, at: string): unknown {
   return value;
 }
 
-/** JSON start values → JS values of SPEC §6 (64-bit as BigInt, dates as Date). */
+/** JSON start values → JS values of docs/NODES.md §6 (64-bit as BigInt, dates as Date). */
 export function fromJson(type: PlcType, value: unknown): unknown {
   if (type.kind === "array") {
     if (!Array.isArray(value)) return value;
@@ -408,7 +408,7 @@ export function zeroValue(type: PlcType): unknown {
 }
 
 // ---------------------------------------------------------------------------
-// Type info (§20.5, SIMULATOR.md §12)
+// Type info (docs/PROTOCOL.md §20.5, docs/SIMULATOR.md §12)
 
 const SECTION_STATIC = 4 << 4;
 const HMI_VISIBLE = 0x0800;
@@ -423,7 +423,7 @@ function vartypeElement(m: SimMember, optimized: boolean): VartypeElement {
   let symbolCrcValue: number;
   if (t.kind === "array") {
     const el = t.element;
-    // A CPU reports the elements of a Bool array as BBOOL (S7COMMPLUS-TLS §20.6).
+    // A CPU reports the elements of a Bool array as BBOOL (docs/PROTOCOL.md §20.6).
     softdatatype = el.kind === "struct" ? Softdatatype.Struct : el.kind === "elementary" && el.name === "Bool" ? Softdatatype.BBool : SOFTDATATYPE[el.name];
     symbolCrcValue = arrayMemberInnerCrc(m.name, softdatatype, t.dimensions[0]!.lower);
     const first = t.dimensions[0]!;

@@ -1,6 +1,6 @@
 /**
  * Absolute ("classic") access to non-optimized data blocks and I/Q/M
- * (SPEC §5, S7COMMPLUS-TLS §19.3): LIDs [3, byteOffset, byteLength(, bit)],
+ * (docs/NODES.md §5, docs/PROTOCOL.md §19.3): LIDs [3, byteOffset, byteLength(, bit)],
  * symbol CRC 0, values as a Blob of the covered bytes (big-endian, as in the
  * controller's memory) or a Bool for a single bit.
  */

@@ -1,5 +1,5 @@
 /**
- * The controller's symbol table (S7COMMPLUS-TLS §20): data blocks from an
+ * The controller's symbol table (docs/PROTOCOL.md §20): data blocks from an
  * Explore of the PLC program, their type-info RIDs via LID 1, and type
  * objects explored lazily and cached per connection. Resolves symbolic tag
  * names to item addresses (LIDs, §19.2) with their PLC type and symbol CRC.

@@ -1,5 +1,5 @@
 /**
- * Tag names as users write them (SPEC §5):
+ * Tag names as users write them (docs/NODES.md §5):
  *
  * - symbolic: `"Motor_DB".Speed`, `Motor_DB.Speed`, `Tank.Level[3]`,
  *   `Line."Station 2".Temp`, `Grid.Cell[1,2]`, `Recipes[2].Name`

@@ -1,5 +1,5 @@
 /**
- * Opens a secure channel to a controller (S7COMMPLUS-TLS §2–§4, §11, §12):
+ * Opens a secure channel to a controller (docs/PROTOCOL.md §2–§4, §11, §12):
  * TCP → COTP CR/CC → InitSsl in clear → TLS over the COTP Duplex → the
  * certificate verifier, all before the first S7CommPlus byte inside TLS.
  * One deadline covers every step; an abort signal cancels at any point.

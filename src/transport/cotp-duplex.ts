@@ -1,5 +1,5 @@
 /**
- * The byte stream Node's `tls` runs over (S7COMMPLUS-TLS §12.1): what TLS
+ * The byte stream Node's `tls` runs over (docs/PROTOCOL.md §12.1): what TLS
  * writes goes out as COTP DT TPDUs, one TLS record per DT where the record
  * fits the negotiated TPDU size (split over several DTs with EOT = 0 where it
  * does not); DT payloads received are handed to TLS as a stream. Empty DTs

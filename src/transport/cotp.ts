@@ -1,5 +1,5 @@
 /**
- * COTP class 0 TPDUs (ISO 8073, S7COMMPLUS-TLS §4): Connection Request and
+ * COTP class 0 TPDUs (ISO 8073, docs/PROTOCOL.md §4): Connection Request and
  * Confirm with their parameters in any order, Data with the EOT bit, and
  * Disconnect Request.
  */

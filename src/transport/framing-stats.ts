@@ -1,5 +1,5 @@
 /**
- * Counters of how TLS records arrive in COTP DTs (S7COMMPLUS-TLS §4, §5.2),
+ * Counters of how TLS records arrive in COTP DTs (docs/PROTOCOL.md §4, §5.2),
  * kept from the ciphertext stream without decrypting it: how many DTs, how
  * many of them without EOT, how many records, and how many records were cut
  * over several DTs or shared a DT with another record. A peer that sends one

@@ -1,5 +1,5 @@
 /**
- * InitSsl (S7COMMPLUS-TLS §11, SIMULATOR.md §3): the one plaintext
+ * InitSsl (docs/PROTOCOL.md §11, docs/SIMULATOR.md §3): the one plaintext
  * S7CommPlus exchange before TLS, version-1 frames in one DT each.
  */
 import { ProtocolError } from "../errors.js";
@@ -10,7 +10,7 @@ import { decodePdu, encodeRequest, encodeResponse } from "../protocol/pdu.js";
 export const INIT_SSL_SEQUENCE = 1;
 const FLAGS_INIT_SSL = 0x30;
 
-/** The client's request frame: seq 1, session 288, flags 30, empty body (VECTORS §2.1). */
+/** The client's request frame: seq 1, session 288, flags 30, empty body (test/fixtures/vectors/README.md §2.1). */
 export function encodeInitSslRequest(sequence = INIT_SSL_SEQUENCE): Buffer {
   const pdu = encodeRequest(
     { functionCode: FunctionCode.InitSsl, sequenceNumber: sequence, sessionId: Ids.ObjectNullServerSession, transportFlags: FLAGS_INIT_SSL },
@@ -19,7 +19,7 @@ export function encodeInitSslRequest(sequence = INIT_SSL_SEQUENCE): Buffer {
   return encodeFrame(ProtocolVersion.V1, pdu);
 }
 
-/** The server's answer frame (VECTORS §6.2): the request's sequence number and a ReturnValue. */
+/** The server's answer frame (test/fixtures/vectors/README.md §6.2): the request's sequence number and a ReturnValue. */
 export function encodeInitSslResponse(sequence: number, returnValue = 0n): Buffer {
   const pdu = encodeResponse(
     { functionCode: FunctionCode.InitSsl, sequenceNumber: sequence, transportFlags: FLAGS_INIT_SSL },

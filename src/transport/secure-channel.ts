@@ -1,6 +1,6 @@
 /**
  * An established S7CommPlus-over-TLS connection (either side): PDUs in,
- * PDUs out, with the framing of S7COMMPLUS-TLS §5 — one S7CommPlus fragment
+ * PDUs out, with the framing of docs/PROTOCOL.md §5 — one S7CommPlus fragment
  * per TLS record, the trailer in the record of the last fragment, fragment
  * sizes chosen so that each record fits one COTP TPDU. Incoming frames are
  * reassembled from the decrypted stream with a size cap. Every fault ends the

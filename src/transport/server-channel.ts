@@ -1,5 +1,5 @@
 /**
- * The controller side of a secure channel (SIMULATOR.md §2–§5): accepts the
+ * The controller side of a secure channel (docs/SIMULATOR.md §2–§5): accepts the
  * COTP CR (parameters in any order, the SIMATIC-ROOT TSAPs), answers the CC
  * exactly like a real CPU (c0, c1, c2, calling TSAP echoed), answers InitSsl
  * in one plaintext DT, then runs the TLS server over the COTP Duplex. Any
@@ -45,7 +45,7 @@ const ACCEPTED_TSAPS: ReadonlySet<string> = new Set(Object.values(TSAP));
 
 export async function acceptSecureChannel(socket: Socket, options: AcceptChannelOptions): Promise<SecureChannel> {
   const plc = options.plc ?? "simulator";
-  // Until the CC, the hard limit; then the negotiated size (longer packets are tolerated with a warning, SIMULATOR.md §2).
+  // Until the CC, the hard limit; then the negotiated size (longer packets are tolerated with a warning, docs/SIMULATOR.md §2).
   const link = new CotpLink(socket, { plc, maxPacket: TPKT_HARD_LIMIT });
   socket.setNoDelay(true);
   const deadline = options.handshakeTimeoutMs ?? 10_000;

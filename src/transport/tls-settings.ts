@@ -1,5 +1,5 @@
 /**
- * The TLS parameters of S7COMMPLUS-TLS §12.2 and SPEC §8, in one place for
+ * The TLS parameters of docs/PROTOCOL.md §12.2 and docs/NODES.md §8, in one place for
  * both sides: TLS 1.3 preferred, TLS 1.2 only with ECDHE + AES-GCM, the
  * groups X25519 then P-256 with a single X25519 key share (OpenSSL sends a
  * share for the first group only), no tickets or resumption. The version and curve options

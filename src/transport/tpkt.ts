@@ -1,5 +1,5 @@
 /**
- * TPKT (RFC 1006, S7COMMPLUS-TLS §3): `03 00 len16` + payload, where the
+ * TPKT (RFC 1006, docs/PROTOCOL.md §3): `03 00 len16` + payload, where the
  * length counts the whole packet. The parser takes a TCP byte stream in any
  * chunking and returns whole packets; a wrong version, a length below the
  * smallest TPDU or above the hard limit (8 KiB) is a ProtocolError (the

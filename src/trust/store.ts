@@ -1,5 +1,5 @@
 /**
- * The device certificate store (SPEC cert-trust): `trusted/`, `untrusted/`
+ * The device certificate store (docs/NODES.md §2 cert-trust): `trusted/`, `untrusted/`
  * and `trusted/crl/` under one folder. Regular files only and within size
  * caps (./store-file.ts): a FIFO, a device, a huge or an unreadable file is
  * a problem line, never a hang. Watched so that a person's changes (or the

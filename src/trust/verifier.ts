@@ -1,6 +1,6 @@
 /**
- * The certificate decision for a controller connection (SPEC §3, §8,
- * RELIABILITY.md policy), in this order:
+ * The certificate decision for a controller connection (docs/NODES.md §3, §8,
+ * docs/SECURITY.md "Decision order"), in this order:
  *
  * 1. revocation: a CRL in trusted/crl/ that lists the certificate refuses it;
  * 2. trust: the exact DER in trusted/ (a self-signed one must also verify its

@@ -1,5 +1,5 @@
 /**
- * The date and time formats of S7 controllers (S7COMMPLUS-TLS §19.4, SPEC §6),
+ * The date and time formats of S7 controllers (docs/PROTOCOL.md §19.4, docs/NODES.md §6),
  * converted to and from JavaScript values. Pure functions; range errors are
  * ValueErrors that name the value.
  */

@@ -1,6 +1,6 @@
 /**
  * The data types of an S7 program as the driver sees them: elementary types
- * with their softdatatype ids and wire encodings (S7COMMPLUS-TLS §19.4),
+ * with their softdatatype ids and wire encodings (docs/PROTOCOL.md §19.4),
  * strings with a maximum length, arrays and structs/UDTs. Used by the client
  * (to decode what it reads and check what it writes) and by the simulator
  * (to describe its tag table).

@@ -1,4 +1,4 @@
-/** The symbol-CRC path element of a member (S7COMMPLUS-TLS §19.5), shared by the client and the simulator. */
+/** The symbol-CRC path element of a member (docs/PROTOCOL.md §19.5), shared by the client and the simulator. */
 import { Softdatatype } from "../protocol/constants.js";
 import type { SymbolPathElement } from "../protocol/crc.js";
 import { SOFTDATATYPE, softdatatypeOf, type PlcType } from "./plc-type.js";

@@ -1,6 +1,6 @@
 /**
- * JavaScript values ↔ PValues for the PLC data types (SPEC §6,
- * S7COMMPLUS-TLS §19.4). Reads are decoded leniently about the integer width
+ * JavaScript values ↔ PValues for the PLC data types (docs/NODES.md §6,
+ * docs/PROTOCOL.md §19.4). Reads are decoded leniently about the integer width
  * the controller chose; writes are checked for type and range before
  * anything goes on the wire, with errors that name the tag and the value.
  *
@@ -27,9 +27,9 @@ import {
 } from "./plc-time.js";
 import { elementCount, formatPlcType, type ArrayType, type ElementaryTypeName, type PlcType, type StringType } from "./plc-type.js";
 
-/** Packed-struct id of a DTL: 0x02000000 + softdatatype 67 (§9.3). */
+/** Packed-struct id of a DTL: 0x02000000 + softdatatype 67 (docs/PROTOCOL.md §9.3). */
 export const DTL_STRUCT_ID = 0x02000043;
-/** Interface timestamp of DTL used when the controller has not reported one (§9.3). */
+/** Interface timestamp of DTL used when the controller has not reported one (docs/PROTOCOL.md §9.3). */
 export const DEFAULT_DTL_INTERFACE_TIMESTAMP = 0x10ff4ad6dfd5774cn;
 
 /** Wire datatype of each elementary PLC type. */
@@ -390,7 +390,7 @@ export function nestArray(flat: unknown[], type: ArrayType): unknown[] {
   return out;
 }
 
-/** A read PValue as the JS value of SPEC §6 (64-bit integers as BigInt). */
+/** A read PValue as the JS value of docs/NODES.md §6 (64-bit integers as BigInt). */
 export function decodeValue(type: PlcType, value: PValue, ctx: ValueContext): unknown {
   switch (type.kind) {
     case "struct":

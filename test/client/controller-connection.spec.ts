@@ -139,7 +139,7 @@ describe("controller connection: states, system tags, one queue", () => {
     await m.close();
   });
 
-  it("terminates on ForceConnectionState 0 and establishes on 1 (SPEC §3)", async () => {
+  it("terminates on ForceConnectionState 0 and establishes on 1 (docs/NODES.md §3)", async () => {
     const f = new FakeFactory();
     const m = manager(f);
     m.start();

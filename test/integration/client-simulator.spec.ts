@@ -70,7 +70,7 @@ describe("client against the simulator over TLS on 127.0.0.1", function () {
     assert.equal(recipe.children![2]!.tag, "Line.Recipe.Steps");
   });
 
-  it("reads every elementary type with the value mapping of SPEC §6", async () => {
+  it("reads every elementary type with the value mapping of docs/NODES.md §6", async () => {
     const names = ["Bool", "Byte", "Char", "Word", "Int", "DWord", "DInt", "Real", "Date", "TOD", "Time", "S5Time", "DT", "String", "LReal", "ULInt", "LInt", "LWord", "USInt", "UInt", "UDInt", "SInt", "WChar", "WString", "LTime", "LTOD", "LDT", "DTL"];
     const v = values(await session.read(names.map((n) => `AllTypes.${n}`)));
     const g = (n: string): unknown => v[`AllTypes.${n}`];

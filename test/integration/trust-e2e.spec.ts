@@ -1,5 +1,5 @@
 /**
- * The WinCC note's table (SPEC §3) end to end: the client against simulated
+ * The WinCC note's table (docs/NODES.md §3) end to end: the client against simulated
  * controllers over TLS with each kind of certificate, through the real
  * device store and verifier, with the store watched as in a running
  * Node-RED.
@@ -26,7 +26,7 @@ async function until(what: string, check: () => boolean, ms = 10_000): Promise<v
   }
 }
 
-describe("trust end to end: the WinCC note's table against simulated controllers (SPEC §3)", function () {
+describe("trust end to end: the WinCC note's table against simulated controllers (docs/NODES.md §3)", function () {
   this.timeout(60_000);
   let pki: TestPki;
   let dir: string;

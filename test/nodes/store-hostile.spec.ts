@@ -20,7 +20,7 @@ function settles<T>(what: string, p: PromiseLike<T>, ms = 15_000): Promise<T> {
   ]);
 }
 
-describe("Node-RED: FIFOs in one connection's store do not stall another connection (RELIABILITY.md: store, regular files only)", function () {
+describe("Node-RED: FIFOs in one connection's store do not stall another connection (docs/RELIABILITY-MATRIX.md: store, regular files only)", function () {
   this.timeout(60_000);
   let plc1: Simulator;
   let plc2: Simulator;

@@ -6,7 +6,7 @@ import type { ItemAddress } from "../../src/protocol/address.js";
 import { fixturePath } from "../../scripts/support/fixtures.js";
 import { readS7Messages } from "../../scripts/support/pcap.js";
 
-describe("symbol CRC (S7COMMPLUS-TLS §19.5, VECTORS.md §12)", () => {
+describe("symbol CRC (docs/PROTOCOL.md §19.5, test/fixtures/vectors/README.md §12)", () => {
   it("table entry 1 is the polynomial 0xF4ACFB13", () => {
     assert.equal(crcTable()[1], 0xf4acfb13);
     assert.equal(crcTable()[1], 4104977171);

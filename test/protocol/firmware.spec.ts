@@ -3,7 +3,7 @@ import { parseControllerIdentity } from "../../src/protocol/firmware.js";
 
 describe("controller identity from the PAOM string", () => {
   const cases: Array<[string, string, string, string, boolean, string]> = [
-    // S7COMMPLUS-TLS §13.2 / SIMULATOR.md §7 examples
+    // docs/PROTOCOL.md §13.2 / docs/SIMULATOR.md §7 examples
     ["1;6ES7 511-1AK02-0AB0;V3.1", "6ES7 511-1AK02-0AB0", "3.1", "S7-1500", true, "new"],
     ["1;6ES7 511-1AK02-0AB0;V2.9", "6ES7 511-1AK02-0AB0", "2.9", "S7-1500", true, "legacy"],
     ["1;6ES7 512-1CK01-0AB0;V2.9", "6ES7 512-1CK01-0AB0", "2.9", "S7-1500", true, "legacy"],

@@ -4,16 +4,16 @@ import { fromHex, toHex } from "../../src/protocol/bytes.js";
 import { ProtocolError } from "../../src/errors.js";
 import { seededRandom } from "../../scripts/support/random.js";
 
-// VECTORS.md §2.1: the InitSsl request frame (CS/JS).
+// test/fixtures/vectors/README.md §2.1: the InitSsl request frame (CS/JS).
 const INIT_SSL = fromHex("72 01 00 12 31 00 00 05 b3 00 00 00 01 00 00 01 20 30 00 00 00 00 72 01 00 00");
-// VECTORS.md §15: the harmless 16-byte SystemEvent confirmation.
+// test/fixtures/vectors/README.md §15: the harmless 16-byte SystemEvent confirmation.
 const CONFIRMATION = fromHex("72 fe 00 10 00 00 00 00 00 00 00 40 00 00 00 00 00 00 00 00");
 
 function pdus(messages: FramedMessage[]): string[] {
   return messages.map((m) => (m.kind === "pdu" ? `pdu v${m.version} ${toHex(m.pdu)}` : `${m.kind} ${toHex(m.data)}`));
 }
 
-describe("S7CommPlus framing (S7COMMPLUS-TLS §5)", () => {
+describe("S7CommPlus framing (docs/PROTOCOL.md §5)", () => {
   it("decodes the InitSsl vector and re-encodes it byte for byte", () => {
     const { version, pdu } = decodeSingleFrame(INIT_SSL);
     assert.equal(version, 1);

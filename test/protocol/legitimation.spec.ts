@@ -9,7 +9,7 @@ import {
 import { fromHex, toHex } from "../../src/protocol/bytes.js";
 import { createHash } from "node:crypto";
 
-// VECTORS.md §13 (DERIVED: exporter output from the PY tests' SHA-256 row, password "secret",
+// test/fixtures/vectors/README.md §13 (DERIVED: exporter output from the PY tests' SHA-256 row, password "secret",
 // challenge 00 01 … 13).
 const EXPORTER = fromHex("5a550e5a87a60cee1df5080a2577236918924aa49fda7f87a2b48ebd3c68d7d4");
 const CHALLENGE = Buffer.from(Array.from({ length: 20 }, (_, i) => i));
@@ -19,7 +19,7 @@ const PLAINTEXT = fromHex(
 const CIPHERTEXT =
   "d9 92 ba 28 37 32 63 e2 5c 27 99 2f ee bd f0 20 99 47 95 c7 f8 52 a0 fd d4 2c 37 b0 1b 0f c7 fd fe 19 d3 35 e0 c7 e9 3e ab 44 b6 b0 49 f0 97 4d";
 
-describe("password legitimation crypto (VECTORS.md §13)", () => {
+describe("password legitimation crypto (test/fixtures/vectors/README.md §13)", () => {
   it("legacy: SHA-1(password) XOR challenge", () => {
     assert.equal(toHex(sha1("secret")), "e5 e9 fa 1b a3 1e cd 1a e8 4f 75 ca aa 47 4f 3a 66 3f 05 f4");
     assert.equal(toHex(legacyLegitimationResponse("secret", CHALLENGE)), "e5 e8 f8 18 a7 1b cb 1d e0 46 7f c1 a6 4a 41 35 76 2e 17 e7");

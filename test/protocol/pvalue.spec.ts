@@ -22,8 +22,8 @@ function roundTrip(hex: string): PValue {
   return v;
 }
 
-describe("PValue (S7COMMPLUS-TLS §9)", () => {
-  it("decodes the 0x80-flagged values of the S7-1511 all-types capture (VECTORS.md §5.6) and keeps the flag", () => {
+describe("PValue (docs/PROTOCOL.md §9)", () => {
+  it("decodes the 0x80-flagged values of the S7-1511 all-types capture (test/fixtures/vectors/README.md §5.6) and keeps the flag", () => {
     assert.deepEqual(normalize(roundTrip("80 01 00")), { kind: "scalar", flags: 0x80, value: { type: "Bool", value: false } });
     assert.deepEqual(normalize(roundTrip("80 03 07 b2")), { kind: "scalar", flags: 0x80, value: { type: "UInt", value: 1970 } });
     assert.deepEqual(normalize(roundTrip("80 10 00 00 00 00 00 00 00 00")), { kind: "scalar", flags: 0x80, value: { type: "Timestamp", value: "0n" } });
@@ -70,7 +70,7 @@ describe("PValue (S7COMMPLUS-TLS §9)", () => {
     assert.equal(two.value.data.length, 3);
   });
 
-  it("fixed-width variant of SystemEvents (§8.5)", () => {
+  it("fixed-width variant of SystemEvents (docs/PROTOCOL.md §8.5)", () => {
     const r = new ByteReader(fromHex("00 00 00 17 00 00 ff ff 00 00 9d 71 00 00 00 09 ff ff ff ff ff ff fe a1 00 00 00 00"));
     const v = readFixedPValue(r);
     assert.ok(r.atEnd);
@@ -148,8 +148,8 @@ function randomPValue(rnd: SeededRandom, depth: number): PValue {
   return { kind: "scalar", flags: extra, value: randomElement(rnd, type, depth) };
 }
 
-describe("item addresses (S7COMMPLUS-TLS §19)", () => {
-  it("decodes and encodes the DB3 String address of VECTORS.md §5.2 and the JS sign-extended DB area", () => {
+describe("item addresses (docs/PROTOCOL.md §19)", () => {
+  it("decodes and encodes the DB3 String address of test/fixtures/vectors/README.md §5.2 and the JS sign-extended DB area", () => {
     const a = decodeItemAddress(fromHex("8e fa a6 a8 5c 88 d0 b8 80 03 04 93 76 0e 00 82 00"));
     assert.deepEqual(a, { symbolCrc: 0xef49945c, area: dbArea(3), subArea: 2550, lids: [14, 0, 256] });
     assert.equal(toHex(encodeItemAddress(a)), "8e fa a6 a8 5c 88 d0 b8 80 03 04 93 76 0e 00 82 00");
@@ -164,7 +164,7 @@ describe("item addresses (S7COMMPLUS-TLS §19)", () => {
   });
 });
 
-describe("type info lists (S7COMMPLUS-TLS §20.5)", () => {
+describe("type info lists (docs/PROTOCOL.md §20.5)", () => {
   it("offset-info sizes of types 0–15", () => {
     assert.deepEqual(OFFSET_INFO_SIZES, [104, 4, 12, 20, 68, 32, 48, 96, 4, 12, 20, 68, 32, 48, 96, 40]);
   });
@@ -188,7 +188,7 @@ describe("type info lists (S7COMMPLUS-TLS §20.5)", () => {
   });
 });
 
-describe("PObject (S7COMMPLUS-TLS §10)", () => {
+describe("PObject (docs/PROTOCOL.md §10)", () => {
   it("decodes the legacy tag description a7…a8 of the TIA V12 capture and re-encodes it", () => {
     const hex = "a1 90 03 00 00 83 7f 20 00 a3 84 11 00 05 89 d0 b2 d0 93 ab 82 d2 18 a3 8b 5f 00 08 01 a7 04 03 4d 57 30 00 0b 04 01 90 00 00 09 00 00 04 00 00 a8 a2";
     const o = decodePObject(fromHex(hex));

@@ -27,7 +27,7 @@ interface Vector {
   hex: string;
   trailer: boolean;
 }
-// test/fixtures/vectors/pdus.json, copied from VECTORS.md §8.4 and §9 (sources named there and in README.md).
+// test/fixtures/vectors/pdus.json, copied from test/fixtures/vectors/README.md §8.4 and §9 (sources named there and in README.md).
 const { vectors } = readFixtureJson<{ vectors: Vector[] }>("vectors", "pdus.json");
 
 /** The request body (after the 14-byte header) of a vector frame. */
@@ -41,7 +41,7 @@ function bodyOf(id: string): Buffer {
 }
 
 describe("subscription codecs (docs/PROTOCOL.md §24)", () => {
-  it("builds the TP1200's two-tag CreateObject byte for byte (VECTORS 9.2#1, REAL-PLC S7-1214C FW V2.2 capture)", () => {
+  it("builds the TP1200's two-tag CreateObject byte for byte (test/fixtures/vectors/README.md §9.2 #1, REAL-PLC S7-1214C FW V2.2 capture)", () => {
     const expected = bodyOf("9.2#1");
     const decoded = parseSubscriptionRequest(decodeCreateObjectRequest(expected))!;
     const body = makeSubscriptionRequest({
@@ -66,7 +66,7 @@ describe("subscription codecs (docs/PROTOCOL.md §24)", () => {
     assert.equal(decoded.changeCounter, 1);
   });
 
-  it("builds TIA's empty subscription inside TLS byte for byte (VECTORS 9.1#1, REAL-PLCSIM/TIA), IntegrityId before the object", () => {
+  it("builds TIA's empty subscription inside TLS byte for byte (test/fixtures/vectors/README.md §9.1 #1, REAL-PLCSIM/TIA), IntegrityId before the object", () => {
     const body = makeSubscriptionRequest({
       containerId: 0x7000103e,
       relationId: 0x7fffc056,
@@ -86,7 +86,7 @@ describe("subscription codecs (docs/PROTOCOL.md §24)", () => {
     assert.equal(parsed.creditLimit, -1);
   });
 
-  it("reads the TP1200's CreateObject answer: one object id 0x1000006A (VECTORS 9.2#2)", () => {
+  it("reads the TP1200's CreateObject answer: one object id 0x1000006A (test/fixtures/vectors/README.md §9.2 #2)", () => {
     const answer = decodeCreateObjectResponse(fromHex("00 01 81 80 80 80 6a 00 00 00 00"));
     assert.equal(subscriptionIdOf(answer), 0x1000006a);
     const ours = makeSubscriptionResponse(0x70002001, 7);
@@ -95,7 +95,7 @@ describe("subscription codecs (docs/PROTOCOL.md §24)", () => {
     assert.throws(() => subscriptionIdOf(decodeCreateObjectResponse(encodeCreateObjectResponse(makeSubscriptionResponse(1, 7, 0x8000_0000_0000_fe0bn)))), DecodeError);
   });
 
-  it("builds the credit top-up SetVariable of attribute 1053 as the TP1200 sent it with flags 74 (VECTORS 8.4#1)", () => {
+  it("builds the credit top-up SetVariable of attribute 1053 as the TP1200 sent it with flags 74 (test/fixtures/vectors/README.md §8.4 #1)", () => {
     const req = makeCreditLimitRequest(0x1000006a, 6);
     const pdu = encodeRequest({ functionCode: FunctionCode.SetVariable, sequenceNumber: 5, sessionId: 920, transportFlags: 0x74 }, { service: "SetVariable", body: req });
     assert.equal(toHex(pdu.subarray(14)), toHex(bodyOf("8.4#1")));
@@ -132,7 +132,7 @@ describe("subscription codecs (docs/PROTOCOL.md §24)", () => {
     assert.deepEqual(back, { containerId: 5, relationId: 0x7fffc001, items, changeCounter: 1, cycleTimeMs: 100, creditLimit: 10, routeMode: 0x20, active: true });
   });
 
-  it("encodes the PLCSIM notification of VECTORS 9.3#4 (TIA-TLS) byte for byte and round-trips a current-layout one", () => {
+  it("encodes the PLCSIM notification of test/fixtures/vectors/README.md §9.3 #4 (TIA-TLS) byte for byte and round-trips a current-layout one", () => {
     const v = vectors.find((x) => x.id === "9.3#4")!;
     const pdu = decodeSingleFrame(Buffer.concat([fromHex(v.hex), fromHex("72 02 00 00")])).pdu;
     const decoded = decodeNotification(pdu);

@@ -48,7 +48,7 @@ function decodeVector(id: string): DecodedPdu {
   return decodePdu(pduOf(vector(id)).pdu);
 }
 
-describe("reference vectors (VECTORS.md §2–§10, §13, §15)", () => {
+describe("reference vectors (test/fixtures/vectors/README.md §2–§10, §13, §15)", () => {
   it("has all 65 vectors with provenance", () => {
     assert.equal(vectors.length, 65);
     for (const v of vectors) assert.match(v.provenance, /REAL-PLC|DERIVED|TEMPLATE-G|REAL-PLCSIM/);
@@ -111,7 +111,7 @@ describe("reference vectors (VECTORS.md §2–§10, §13, §15)", () => {
   });
 
   for (const id of ["15#1", "15#2"]) {
-    it(`${id} (VECTORS.md §15, TEMPLATE-G): SystemEvent decodes, re-encodes and is classified`, () => {
+    it(`${id} (test/fixtures/vectors/README.md §15, TEMPLATE-G): SystemEvent decodes, re-encodes and is classified`, () => {
       const v = vector(id);
       const e = v.expect as { [k: string]: Json };
       const bytes = fromHex(v.hex);

@@ -28,7 +28,7 @@ function encodeRow(type: VlqType, value: string): Buffer {
   return w.toBuffer();
 }
 
-describe("VLQ codecs (VECTORS.md §11)", () => {
+describe("VLQ codecs (test/fixtures/vectors/README.md §11)", () => {
   it("has the whole vector table", () => {
     assert.equal(vectors.rows.length, 45);
   });

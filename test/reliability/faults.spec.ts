@@ -1,5 +1,5 @@
 /**
- * RELIABILITY.md "TLS and address handling", "Timeouts, reconnect, fault
+ * docs/RELIABILITY-MATRIX.md "TLS and address handling", "Timeouts, reconnect, fault
  * injection", "S7CommPlus framing and session" and "Load": the client
  * against the simulator over TLS, through a fault proxy where the fault is
  * on the path. Test names are the checklist lines (docs/RELIABILITY-MATRIX.md).
@@ -278,7 +278,7 @@ describe("reliability: faults on the path and in the controller", function () {
     }
   });
 
-  // Policy changed (RELIABILITY, IntegrityId line): TLS already protects the answer and the
+  // Policy changed (docs/RELIABILITY-MATRIX.md, IntegrityId line): TLS already protects the answer and the
   // hardware-validated drivers log or ignore a mismatch, so it no longer ends the connection.
   it("IntegrityId mismatch → logged once per session with both values, counted in the diagnostics; the session continues", async () => {
     const { c, logged } = await connectedWithLog(sim);

@@ -13,7 +13,7 @@ function syntaxErrorOf(text: string): TagError {
   assert.fail(`"${text}" was accepted`);
 }
 
-describe("tag names (SPEC §5)", () => {
+describe("tag names (docs/NODES.md §5)", () => {
   const symbolic: Array<[string, Array<[string, number[]]>]> = [
     ['"Motor_DB".Speed', [["Motor_DB", []], ["Speed", []]]],
     ["Motor_DB.Speed", [["Motor_DB", []], ["Speed", []]]],

@@ -1,4 +1,4 @@
-/** TPKT, COTP and InitSsl against the vectors, and the TPKT / COTP / InitSSL lines of RELIABILITY.md. */
+/** TPKT, COTP and InitSsl against the vectors, and the TPKT / COTP / InitSSL lines of docs/RELIABILITY-MATRIX.md. */
 import { strict as assert } from "node:assert";
 import * as net from "node:net";
 import { PassThrough } from "node:stream";
@@ -60,7 +60,7 @@ async function connectFails(port: number, timeoutMs = 2000): Promise<S7Error> {
   throw new Error("connected unexpectedly");
 }
 
-describe("TPKT / COTP / InitSsl (VECTORS.md §1, §2; RELIABILITY.md)", function () {
+describe("TPKT / COTP / InitSsl (test/fixtures/vectors/README.md §1, §2; docs/RELIABILITY-MATRIX.md)", function () {
   this.timeout(20000);
 
   it("encodes the CS connection request byte for byte", () => {
@@ -83,7 +83,7 @@ describe("TPKT / COTP / InitSsl (VECTORS.md §1, §2; RELIABILITY.md)", function
     });
   }
 
-  it("InitSsl: the request is the CS/JS one (VECTORS §2.1), the answer the template of §6.2", () => {
+  it("InitSsl: the request is the CS/JS one (test/fixtures/vectors/README.md §2.1), the answer the template of §6.2", () => {
     assert.equal(toHex(encodeInitSslRequest()), V.initSslRequest);
     assert.equal(toHex(encodeInitSslResponse(1)), V.initSslResponse);
     assert.deepEqual(decodeInitSslRequest(fromHex(V.initSslRequest)), { sequence: 1, sessionId: 288 });

@@ -1,5 +1,5 @@
 /**
- * TPKT length policy over real sockets (RELIABILITY "TPKT length above
+ * TPKT length policy over real sockets (docs/RELIABILITY-MATRIX.md "TPKT length above
  * 8 KiB…"): a controller that ignores the negotiated TPDU size and packs
  * several records into one large DT is accepted with one warning per
  * connection up to 8 KiB, and refused above.

@@ -29,7 +29,7 @@ interface ChainCase {
   differs?: string;
 }
 
-describe("trust: verdicts agree with `openssl verify` (RELIABILITY.md: openssl agreement, path length, keyUsage, CA validity, weak crypto)", function () {
+describe("trust: verdicts agree with `openssl verify` (docs/RELIABILITY-MATRIX.md: openssl agreement, path length, keyUsage, CA validity, weak crypto)", function () {
   this.timeout(120_000);
   let pki: OpensslPki;
   const cases: ChainCase[] = [];

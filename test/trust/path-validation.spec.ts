@@ -12,7 +12,7 @@ import { testPki, type TestPki } from "../support/pki.js";
 const target = { plc: "PLC1", host: "127.0.0.1", port: 102 };
 const DAY = 86_400_000;
 
-describe("trust: certification path rules (RELIABILITY.md: intermediate revocation, path length, CA validity)", function () {
+describe("trust: certification path rules (docs/RELIABILITY-MATRIX.md: intermediate revocation, path length, CA validity)", function () {
   this.timeout(30_000);
   let pki: TestPki;
   const tempStore = useTempStore("s7-path-");

@@ -24,7 +24,7 @@ function sparse(file: string, size: number): void {
   fs.closeSync(fd);
 }
 
-describe("trust: a store hostile files cannot stall (RELIABILITY.md: store, regular files only, escaping)", function () {
+describe("trust: a store hostile files cannot stall (docs/RELIABILITY-MATRIX.md: store, regular files only, escaping)", function () {
   this.timeout(30_000);
   let pki: TestPki;
   const tempStore = useTempStore("s7-hostile-");

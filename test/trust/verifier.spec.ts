@@ -38,7 +38,7 @@ function trustFile(store: CertificateStore, der: Buffer, name = "trusted.der"): 
   fs.writeFileSync(path.join(store.trustedDir, name), der);
 }
 
-describe("trust: certificate store and verifier (RELIABILITY.md, certificate lines)", function () {
+describe("trust: certificate store and verifier (docs/RELIABILITY-MATRIX.md, certificate lines)", function () {
   this.timeout(30000);
   let pki: TestPki;
   let store: CertificateStore;

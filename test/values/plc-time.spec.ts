@@ -38,7 +38,7 @@ describe("PLC date and time formats", () => {
   });
 
   it("DATE_AND_TIME uses BCD with the weekday in the last nibble (capture value 1990-01-01)", () => {
-    // S7-1511 all-types capture (VECTORS §5.6 row 17): 90 01 01 00 00 00 00 02 = 1990-01-01 00:00:00.000, Monday.
+    // S7-1511 all-types capture (test/fixtures/vectors/README.md §5.6 row 17): 90 01 01 00 00 00 00 02 = 1990-01-01 00:00:00.000, Monday.
     assert.equal(dateAndTimeToDate(fromHex("90 01 01 00 00 00 00 02")).toISOString(), "1990-01-01T00:00:00.000Z");
     assert.equal(toHex(dateToDateAndTime(new Date("1990-01-01T00:00:00Z"))), "90 01 01 00 00 00 00 02");
     assert.equal(toHex(dateToDateAndTime("2026-11-24T13:45:59.123Z")), "26 11 24 13 45 59 12 33");

@@ -45,7 +45,7 @@ describe("values: PLC type names", () => {
   });
 });
 
-describe("values: decoding real controller values (VECTORS §5.6)", () => {
+describe("values: decoding real controller values (test/fixtures/vectors/README.md §5.6)", () => {
   for (const row of vectors.reads) {
     it(`${row.member} (${row.type}) from ${row.hex}`, () => {
       const value = decodeValue(parsePlcTypeName(row.type), decodePValue(fromHex(row.hex)), { tag: `DB6.${row.member}` });
@@ -59,7 +59,7 @@ describe("values: decoding real controller values (VECTORS §5.6)", () => {
 });
 
 describe("values: encoding writes", () => {
-  it("encodes String \"MMM\" exactly as WinCC wrote it to an S7-1211C (VECTORS §5.4)", () => {
+  it("encodes String \"MMM\" exactly as WinCC wrote it to an S7-1211C (test/fixtures/vectors/README.md §5.4)", () => {
     const w = vectors.stringWrite;
     const wire = encodePValue(encodeValue(parsePlcTypeName(w.type), w.value, ctx));
     assert.equal(toHex(wire), toHex(Buffer.concat([fromHex(w.hexHead), Buffer.alloc(w.zeros)])));

@@ -1,7 +1,7 @@
 /**
  * Pieces shared by the message bodies: the end of a body (IntegrityId,
- * zero fill or the pre-TLS HMAC trailer, S7COMMPLUS-TLS §7.3/§7.4,
- * SIMULATOR.md §6.1) and the 23-byte ObjectQualifier (§10.1).
+ * zero fill or the pre-TLS HMAC trailer, docs/PROTOCOL.md §7.3/§7.4,
+ * docs/SIMULATOR.md §6.1) and the 23-byte ObjectQualifier (docs/PROTOCOL.md §10.1).
  */
 import { DecodeError } from "../../errors.js";
 import { ByteReader, ByteWriter, fromHex } from "../bytes.js";
@@ -12,7 +12,7 @@ import { readPValue, writePValue, type StructMember } from "../pvalue.js";
 export interface IntegrityTail {
   /** UInt32 VLQ; absent on pre-integrity firmware and in the requests that carry none. */
   integrityId?: number;
-  /** Pre-TLS integrity trailer: the 32-byte HMAC that followed `20` instead of the zero fill (§7.4). */
+  /** Pre-TLS integrity trailer: the 32-byte HMAC that followed `20` instead of the zero fill (docs/PROTOCOL.md §7.4). */
   digest?: Buffer;
   /** Number of zero fill bytes when it differs from the body's usual fill (4, or 5 for Explore requests). */
   fillLength?: number;
@@ -99,7 +99,7 @@ export function expectByte(r: ByteReader, value: number, what: string): void {
 // ---------------------------------------------------------------------------
 // ObjectQualifier
 
-/** The 23 bytes every client sends (§10.1). */
+/** The 23 bytes every client sends (docs/PROTOCOL.md §10.1). */
 export const OBJECT_QUALIFIER: Buffer = fromHex("00 00 04 e8 89 69 00 12 00 00 00 00 89 6a 00 13 00 89 6b 00 04 00 00");
 
 /** An ObjectQualifier: id 1256 and its attributes (ParentRID, CompositionAID, KeyQualifier). */
@@ -148,7 +148,7 @@ export function readQualifierField(r: ByteReader): ObjectQualifier | undefined {
   return isStandardQualifier(q) ? undefined : q;
 }
 
-/** Response IntegrityId for a request: seq + request IntegrityId, modulo 2^32 (§7.3). */
+/** Response IntegrityId for a request: seq + request IntegrityId, modulo 2^32 (docs/PROTOCOL.md §7.3). */
 export function responseIntegrityId(sequenceNumber: number, requestIntegrityId = 0): number {
   return (sequenceNumber + requestIntegrityId) >>> 0;
 }
@@ -221,7 +221,7 @@ export function writeValueList(w: ByteWriter, values: readonly ItemValue[]): voi
 /** An address in a multi-variable request: an item address, or a plain attribute id when the object id ≠ 0. */
 export type VariableAddress = import("../address.js").ItemAddress | number;
 
-/** FieldCount of an address list (§17): 4 + #LIDs per item address, 1 per attribute id. */
+/** FieldCount of an address list (docs/PROTOCOL.md §17): 4 + #LIDs per item address, 1 per attribute id. */
 export function fieldCountOf(addresses: readonly VariableAddress[]): number {
   let n = 0;
   for (const a of addresses) n += typeof a === "number" ? 1 : 4 + a.lids.length;

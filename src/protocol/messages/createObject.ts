@@ -1,5 +1,5 @@
 /**
- * CreateObject (`04 ca`): the session (S7COMMPLUS-TLS §13, V1) and
+ * CreateObject (`04 ca`): the session (docs/PROTOCOL.md §13, V1) and
  * subscriptions (§24.1, V2).
  *
  * Request: `RequestId u32 | RequestValue PValue | 00 00 00 00 | [IntegrityId VLQ] | object | fill`

@@ -1,5 +1,5 @@
 /**
- * DeleteObject (`04 d4`, S7COMMPLUS-TLS §25).
+ * DeleteObject (`04 d4`, docs/PROTOCOL.md §25).
  *
  * Requests come in three layouts: CS/captures `id | 00 | OQ | [IntegrityId] | fill`,
  * JS `id | [IntegrityId] | fill`, PY `id | fill`.
@@ -77,7 +77,7 @@ export function writeDeleteObjectResponse(w: ByteWriter, m: DeleteObjectResponse
 }
 
 /**
- * The answer a PLC gives (§25, SIMULATOR.md §14): the IntegrityId
+ * The answer a PLC gives (docs/PROTOCOL.md §25, docs/SIMULATOR.md §14): the IntegrityId
  * (seq + request IntegrityId) is present only when the deleted object is not
  * the own session.
  */

@@ -1,5 +1,5 @@
 /**
- * Explore (`04 bb`, S7COMMPLUS-TLS §20).
+ * Explore (`04 bb`, docs/PROTOCOL.md §20).
  *
  * Request: `ExploreId u32 | ExploreRequestId VLQ | ChildsRecursive u8 | unknown u8 | Parents u8 |
  * filter | AddressCount VLQ | attribute ids | IntegrityId | 00 00 00 00 00`.

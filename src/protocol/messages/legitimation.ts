@@ -1,5 +1,5 @@
 /**
- * Legitimation payloads (S7COMMPLUS-TLS §16): the plaintext Struct 40400 of
+ * Legitimation payloads (docs/PROTOCOL.md §16): the plaintext Struct 40400 of
  * the new method (encryption belongs to the session layer) and the
  * USInt[20] value of the legacy method.
  */

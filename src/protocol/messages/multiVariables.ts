@@ -1,5 +1,5 @@
 /**
- * GetMultiVariables (`05 4c`, S7COMMPLUS-TLS §17) and SetMultiVariables
+ * GetMultiVariables (`05 4c`, docs/PROTOCOL.md §17) and SetMultiVariables
  * (`05 42`, §14 session setup and §18).
  *
  * When the object id (LinkId / InObjectId) is 0 the addresses are item

@@ -1,5 +1,5 @@
 /**
- * Notifications (opcode `33`, S7COMMPLUS-TLS §24.3). The PDU starts with
+ * Notifications (opcode `33`, docs/PROTOCOL.md §24.3). The PDU starts with
  * the opcode; there is no function code or sequence field.
  *
  * `33 | objectId u32 | u16 | u16 | [u16 when the first is 0x0400] |

@@ -1,5 +1,5 @@
 /**
- * Single-variable services (S7COMMPLUS-TLS §21): SetVariable (`04 f2`),
+ * Single-variable services (docs/PROTOCOL.md §21): SetVariable (`04 f2`),
  * GetVarSubStreamed (`05 86`), SetVarSubStreamed (`05 7c`), and the
  * responses that carry only a ReturnValue (also used by InitSsl and the
  * Error function `04 b1`).

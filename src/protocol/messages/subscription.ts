@@ -1,5 +1,5 @@
 /**
- * Data subscriptions (S7COMMPLUS-TLS §24, docs/PROTOCOL.md §24): the
+ * Data subscriptions (docs/PROTOCOL.md §24, docs/PROTOCOL.md §24): the
  * CreateObject of a class-1001 object below SessionId2, its answer, the
  * credit-limit SetVariable (attribute 1053) and the DeleteObject of the
  * subscription. The notifications themselves are in notification.ts.

@@ -1,5 +1,5 @@
 /**
- * SystemEvent payloads (frame version `fe`, S7COMMPLUS-TLS §26): 16 bytes
+ * SystemEvent payloads (frame version `fe`, docs/PROTOCOL.md §26): 16 bytes
  * (4 zero, u32 counter, 8 zero), optionally followed by ASCII text or a
  * fixed-width Struct (§8.5).
  */
