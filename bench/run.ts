@@ -17,7 +17,7 @@ import { acceptSecureChannel } from "../src/transport/server-channel.js";
 import { Simulator } from "../src/simulator/simulator.js";
 import { SimulatedSession } from "../src/simulator/session.js";
 import type { SimulatorConfig } from "../src/simulator/config.js";
-import { median, percentile, round, timed, trustingVerifier } from "./support.js";
+import { latencyFigures, median, percentile, round, timed, trustingVerifier } from "./support.js";
 import { echoChannel, twoProcess } from "./two-process.js";
 import { subscriptionClient, subscriptionSections } from "./subscriptions.js";
 
@@ -113,12 +113,7 @@ async function main(): Promise<void> {
   SimulatedSession.prototype.handle = handle;
   const simCostUs = Number(simNs / BigInt(Math.max(1, simCalls))) / 1000;
   results["one-tag read latency"] = {
-    "ours p50 ms": round(median(ours), 3),
-    "ours p99 ms": round(percentile(ours, 99), 3),
-    "floor p50 ms": round(median(floor), 3),
-    "floor p99 ms": round(percentile(floor, 99), 3),
-    "ratio p50": round(median(ours) / median(floor)),
-    "ratio p99": round(percentile(ours, 99) / percentile(floor, 99)),
+    ...latencyFigures(ours, floor),
     "ratio p50, simulator handler subtracted": round((median(ours) - simCostUs / 1000) / median(floor)),
     "goal": "≤ 1.3× floor",
     "request/answer bytes": `${requestBytes}/${answerBytes}`,

@@ -48,3 +48,15 @@ export function round(n: number, digits = 2): number {
   const f = 10 ** digits;
   return Math.round(n * f) / f;
 }
+
+/** p50/p99 of ours and of the floor measured in the same run, and their ratios. */
+export function latencyFigures(ours: number[], floor: number[]): Record<string, number> {
+  return {
+    "ours p50 ms": round(median(ours), 3),
+    "ours p99 ms": round(percentile(ours, 99), 3),
+    "floor p50 ms": round(median(floor), 3),
+    "floor p99 ms": round(percentile(floor, 99), 3),
+    "ratio p50": round(median(ours) / median(floor)),
+    "ratio p99": round(percentile(ours, 99) / percentile(floor, 99)),
+  };
+}

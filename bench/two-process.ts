@@ -25,7 +25,7 @@ import { summarize } from "../src/trust/certificate-info.js";
 import { generateSelfSigned } from "../src/pki/certificates.js";
 import { Simulator } from "../src/simulator/simulator.js";
 import type { SimulatorConfig } from "../src/simulator/config.js";
-import { median, percentile, round, timed, trustingVerifierForPems } from "./support.js";
+import { latencyFigures, median, percentile, round, timed, trustingVerifierForPems } from "./support.js";
 
 export interface WireSizes {
   /** Bytes of one request and of its answer (S7CommPlus PDU). */
@@ -166,12 +166,7 @@ export async function twoProcess(input: TwoProcessInput): Promise<Results> {
     for (let i = 0; i < rounds; i++) floor.push(await timed(() => echo.once()));
     await echo.close();
     results["two processes: one-tag read latency"] = {
-      "ours p50 ms": round(median(ours), 3),
-      "ours p99 ms": round(percentile(ours, 99), 3),
-      "floor p50 ms": round(median(floor), 3),
-      "floor p99 ms": round(percentile(floor, 99), 3),
-      "ratio p50": round(median(ours) / median(floor)),
-      "ratio p99": round(percentile(ours, 99) / percentile(floor, 99)),
+      ...latencyFigures(ours, floor),
       "ours p99 / p50": round(percentile(ours, 99) / median(ours)),
       "goal": "≤ 1.3× floor; p99 ≤ 2.5× p50",
       "client CPU µs per read": round((clientCpu.user + clientCpu.system) / rounds, 1),
