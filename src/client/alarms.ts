@@ -120,6 +120,13 @@ export class AlarmMonitor implements PushUser {
     }
   }
 
+  /** The connection closed: every handle is closed, nothing runs afterwards. */
+  closeAll(): void {
+    this.setStatus("closed");
+    this.handles.clear();
+    this.known.clear();
+  }
+
   /** The active list as known now, formatted for a handle. */
   list(handle: Alarms): AlarmEvent[] {
     return [...this.known.values()].filter((k) => k.active || !k.acknowledged).map((k) => format(k, stateOf(k), false, handle.lcid));

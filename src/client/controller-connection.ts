@@ -429,6 +429,7 @@ export class ControllerConnection extends EventEmitter {
     if (this.state === "closed") return;
     const closed = new ConnectionError("ERR_S7_CLOSED", "connection closed by its owner", { plc: this.name });
     await this.push?.close();
+    this.alarmMonitor?.closeAll();
     await this.disconnect("closed", closed);
     this.transition("close");
     this.queue.failAll(closed);

@@ -111,6 +111,9 @@ describe("alarms: client against the simulator over TLS", function () {
     await r.next((e) => e.id === 1 && e.state === "acknowledged");
     assert.deepEqual(alarms.active().map((e) => e.id), [2]);
     assert.deepEqual([alarms.status.active, alarms.status.unacknowledged], [1, 0]);
+    await c.close();
+    assert.equal(alarms.status.state, "closed", "closing the connection closes its alarm handles");
+    await until("no connection left", () => sim.stats.connectionsOpen === 0);
   });
 
   it("a reconnect in the middle of an alarm: the active list is read again and what changed is reported with resync", async () => {
