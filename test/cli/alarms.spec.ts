@@ -1,20 +1,11 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { X509Certificate } from "node:crypto";
 import { main } from "../../src/cli/main.js";
-import type { CliIO } from "../../src/cli/io.js";
 import { Simulator } from "../../src/simulator/simulator.js";
 import { defaultSimulatorConfig, type SimulatorConfig } from "../../src/simulator/config.js";
-
-async function until(what: string, check: () => boolean, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { collectingIO } from "../support/cli-io.js";
+import { tempDir, trustSimulator, until } from "../support/node-red.js";
 
 function config(): SimulatorConfig {
   return {
@@ -33,10 +24,8 @@ describe("s7-secure alarms", function () {
 
   beforeEach(async () => {
     sim = await Simulator.start(config());
-    store = fs.mkdtempSync(path.join(os.tmpdir(), "s7-alarms-cli-"));
-    fs.mkdirSync(path.join(store, "trusted", "crl"), { recursive: true });
-    fs.mkdirSync(path.join(store, "untrusted"), { recursive: true });
-    fs.writeFileSync(path.join(store, "trusted", "PLC1.der"), new X509Certificate(sim.certificatePem).raw);
+    store = tempDir("s7-alarms-cli-");
+    trustSimulator(store, sim);
   });
   afterEach(async () => {
     await sim.stop();
@@ -44,12 +33,10 @@ describe("s7-secure alarms", function () {
   });
 
   it("lists the active alarms in the chosen language and exits 0", async () => {
-    let out = "";
-    let err = "";
-    const io: CliIO = { stdout: (t) => void (out += t), stderr: (t) => void (err += t), env: {}, signal: new AbortController().signal };
+    const io = collectingIO();
     const code = await main(["alarms", "127.0.0.1", "--port", String(sim.port), "--store", store, "--language", "de-DE"], io);
-    assert.equal(code, 0, err);
-    const lines = out.trim().split("\n");
+    assert.equal(code, 0, io.err);
+    const lines = io.out.trim().split("\n");
     assert.equal(lines.length, 1);
     assert.match(lines[0]!, /^\d{4}-\d\d-\d\dT[\d:.]+Z {2}alarm 3 {2}came {2}Warning p2 {2}acknowledged {2}Pumpe an, Ventil RAW$/);
     await until("no connection left", () => sim.stats.connectionsOpen === 0);
@@ -57,29 +44,26 @@ describe("s7-secure alarms", function () {
 
   it("--watch --json: the list, then each event as a JSON line until stopped", async () => {
     const stop = new AbortController();
-    let out = "";
-    let err = "";
-    const io: CliIO = { stdout: (t) => void (out += t), stderr: (t) => void (err += t), env: {}, signal: stop.signal };
+    const io = Object.assign(collectingIO(), { signal: stop.signal });
     const running = main(["alarms", "127.0.0.1", "--port", String(sim.port), "--store", store, "--watch", "--json"], io);
-    await until("the list", () => out.includes('"kind":"active"'));
+    await until("the list", () => io.out.includes('"kind":"active"'));
     sim.setValue("Raw.Valve", true);
-    await until("the event", () => out.includes('"kind":"event"'));
-    const records = out.trim().split("\n").map((l) => JSON.parse(l) as { kind: string; id: number; state: string; acknowledged: boolean; text: string });
+    await until("the event", () => io.out.includes('"kind":"event"'));
+    const records = io.out.trim().split("\n").map((l) => JSON.parse(l) as { kind: string; id: number; state: string; acknowledged: boolean; text: string });
     assert.deepEqual(records.map((r) => [r.kind, r.id, r.state, r.acknowledged, r.text]), [["active", 3, "came", true, "Pump on, valve RAW"], ["event", 4, "came", false, "Valve open"]]);
     stop.abort();
-    assert.equal(await running, 0, err);
+    assert.equal(await running, 0, io.err);
     await until("no connection left", () => sim.stats.connectionsOpen === 0);
   });
 
   it("an unknown language is a usage error; an untrusted controller ends with one line", async () => {
-    let err = "";
-    const io: CliIO = { stdout: () => undefined, stderr: (t) => void (err += t), env: {}, signal: new AbortController().signal };
-    assert.notEqual(await main(["alarms", "127.0.0.1", "--port", String(sim.port), "--store", store, "--language", "xx"], io), 0);
-    assert.match(err, /alarm language "xx"/);
-    err = "";
+    const usage = collectingIO();
+    assert.notEqual(await main(["alarms", "127.0.0.1", "--port", String(sim.port), "--store", store, "--language", "xx"], usage), 0);
+    assert.match(usage.err, /alarm language "xx"/);
     fs.rmSync(path.join(store, "trusted", "PLC1.der"));
-    assert.equal(await main(["alarms", "127.0.0.1", "--port", String(sim.port), "--store", store], io), 1);
-    assert.match(err, /^s7-secure: .*certificate/i);
-    assert.equal(err.trim().split("\n").length, 1);
+    const refused = collectingIO();
+    assert.equal(await main(["alarms", "127.0.0.1", "--port", String(sim.port), "--store", store], refused), 1);
+    assert.match(refused.err, /^s7-secure: .*certificate/i);
+    assert.equal(refused.err.trim().split("\n").length, 1);
   });
 });
