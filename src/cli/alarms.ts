@@ -6,8 +6,7 @@
  */
 import { S7Error } from "../errors.js";
 import type { ConnectionStatus } from "../client/controller-connection.js";
-import type { AlarmEvent, AlarmStatus } from "../client/alarms.js";
-import { alarmPayload } from "../flow/alarm-message.js";
+import { alarmPayload, type AlarmEvent, type AlarmStatus } from "../client/alarms.js";
 import { COMMON_OPTIONS, parseCommandArgs, type CliIO } from "./io.js";
 import { controllerTarget, TRUST_OPTIONS } from "./connection-options.js";
 import { pushConnection } from "./push-connection.js";

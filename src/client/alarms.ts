@@ -55,6 +55,27 @@ export interface AlarmEvent {
   resync: boolean;
 }
 
+/** An event as plain data (JSON, flows, the command line): dates as ISO 8601 text. */
+export interface AlarmPayload {
+  id: number;
+  state: AlarmStateName;
+  text: string;
+  class: string;
+  priority: number;
+  /** The controller's time of the coming or going. */
+  timestamp: string;
+  values: AlarmEvent["values"];
+  acknowledged: boolean;
+  active: boolean;
+  ackTimestamp?: string;
+}
+
+export function alarmPayload(e: AlarmEvent): AlarmPayload {
+  const p: AlarmPayload = { id: e.id, state: e.state, text: e.text, class: e.class, priority: e.priority, timestamp: e.timestamp.toISOString(), values: e.values, acknowledged: e.acknowledged, active: e.active };
+  if (e.ackTimestamp !== undefined) p.ackTimestamp = e.ackTimestamp.toISOString();
+  return p;
+}
+
 export type AlarmStatusName = "pending" | "subscribed" | "refused" | "closed";
 
 export interface AlarmStatus {

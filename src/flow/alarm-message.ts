@@ -8,23 +8,9 @@
  *   synthesized after a reconnect or switch.
  * - The list: `topic = "alarms"`, `payload` = the active alarms (same shape).
  */
-import type { AlarmEvent, AlarmStatus } from "../client/alarms.js";
+import { alarmPayload, type AlarmEvent, type AlarmPayload, type AlarmStatus } from "../client/alarms.js";
 import { ConfigError } from "../errors.js";
 import type { NodeStatus } from "./status.js";
-
-export interface AlarmPayload {
-  id: number;
-  state: AlarmEvent["state"];
-  text: string;
-  class: string;
-  priority: number;
-  /** ISO 8601, the controller's time of the coming or going. */
-  timestamp: string;
-  values: AlarmEvent["values"];
-  acknowledged: boolean;
-  active: boolean;
-  ackTimestamp?: string;
-}
 
 export interface AlarmMessage {
   topic: string;
@@ -33,12 +19,6 @@ export interface AlarmMessage {
 }
 
 export type AlarmAction = { action: "ack"; which: number | "all" } | { action: "list" };
-
-export function alarmPayload(e: AlarmEvent): AlarmPayload {
-  const p: AlarmPayload = { id: e.id, state: e.state, text: e.text, class: e.class, priority: e.priority, timestamp: e.timestamp.toISOString(), values: e.values, acknowledged: e.acknowledged, active: e.active };
-  if (e.ackTimestamp !== undefined) p.ackTimestamp = e.ackTimestamp.toISOString();
-  return p;
-}
 
 export function alarmEventMessage(e: AlarmEvent): AlarmMessage {
   return { topic: `alarm/${e.id}`, payload: alarmPayload(e), ...(e.resync ? { resync: true } : {}) };
