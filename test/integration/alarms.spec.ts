@@ -136,6 +136,30 @@ describe("alarms: client against the simulator over TLS", function () {
     await r.next((e) => e.id === 1 && e.state === "came" && !e.resync && e.timestamp.getTime() > 0 && r.events.indexOf(e) > r.events.indexOf(resync[0]!));
   });
 
+  it("a switch to the alternative controller: its active list is compared with the first's, the differences come with resync", async () => {
+    const other = await Simulator.start({ ...config(), name: "PLC2" });
+    const verifier = new PinnedVerifier(sim.fingerprint256);
+    const either = { verify: (peer: Parameters<PinnedVerifier["verify"]>[0], target: Parameters<PinnedVerifier["verify"]>[1]) => verifier.verify(peer, target).catch(() => new PinnedVerifier(other.fingerprint256).verify(peer, target)) };
+    const sw = testConnection(sim.port, either, { alternativeAddress: `IPAddress=127.0.0.1; Port=${other.port};` });
+    try {
+      other.setValue("Tank.High", true); // active on PLC2 only; Tank.Low is active on both
+      sw.start();
+      const alarms = sw.alarms();
+      const r = record(alarms);
+      await until("subscribed", () => alarms.status.state === "subscribed");
+      assert.deepEqual(alarms.active().map((e) => e.id), [2]);
+      await sw.switchTo(true);
+      await until("the second list", () => r.lists.length >= 2);
+      assert.deepEqual(r.events.map((e) => [e.id, e.state, e.resync]), [[1, "came", true]], "only what differs, once");
+      assert.deepEqual(alarms.active().map((e) => e.id).sort(), [1, 2]);
+      other.setValue("Tank.High", false);
+      await r.next((e) => e.id === 1 && e.state === "went" && !e.resync);
+    } finally {
+      await sw.close();
+      await other.stop();
+    }
+  });
+
   it("a flood of 1 000 events loses none and does not grow memory with it", async function () {
     const gc = (globalThis as { gc?: () => void }).gc;
     if (gc === undefined) this.skip();

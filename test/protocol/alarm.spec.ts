@@ -107,6 +107,26 @@ describe("alarm codecs (docs/PROTOCOL.md §29)", () => {
     assert.throws(() => decodeAlarmNotification(broken), DecodeError);
   });
 
+  it("malformed alarm notifications: every cut and every flipped byte is decoded or refused with a DecodeError", () => {
+    const pdu = encodeAlarmNotification({ subscriptionId: 0x700010b9, creditTick: 1, sequenceNumber: 3, timestamp: 1788363987898972n, changeCounter: 1, unknown: 0, alarms: [sampleAlarm()] });
+    let refused = 0;
+    const attempt = (bytes: Buffer): void => {
+      try {
+        decodeAlarmNotification(bytes);
+      } catch (err) {
+        assert.ok(err instanceof DecodeError, `${String(err)} for ${toHex(bytes).slice(0, 60)}…`);
+        refused++;
+      }
+    };
+    for (let cut = 1; cut < pdu.length; cut++) attempt(pdu.subarray(0, cut));
+    for (let at = 0; at < pdu.length; at++) {
+      const flipped = Buffer.from(pdu);
+      flipped[at] = flipped[at]! ^ 0xff;
+      attempt(flipped);
+    }
+    assert.ok(refused > pdu.length / 2, `${refused} refusals`);
+  });
+
   it("builds the active-alarm Explore of §29.4 (ExploreId 8, request 2667 = 94 6b, 10 attributes)", () => {
     const wire = encodeExploreRequest(makeActiveAlarmsExplore(3));
     assert.equal(toHex(wire.subarray(0, 10)), "00 00 00 08 94 6b 01 01 00 00");
