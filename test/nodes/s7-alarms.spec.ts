@@ -2,17 +2,12 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Simulator } from "../../src/simulator/simulator.js";
-import { connectionNode, helper, NODES, simConfig, tempDir, trustSimulator, until, type NodeUnderTest } from "../support/node-red.js";
+import { collect, connectionNode, helper, NODES, simConfig, tempDir, trustSimulator, until, type NodeUnderTest } from "../support/node-red.js";
 
 const ALARMS_NODE = require(path.resolve(__dirname, "..", "..", "nodes", "s7-alarms.js")) as unknown;
 const tab = { id: "t1", type: "tab", label: "test" };
 const inFlow = <T extends Record<string, unknown>>(n: T): T & { z: string } => ({ ...n, z: "t1" });
 
-function collect(node: NodeUnderTest): Record<string, unknown>[] {
-  const seen: Record<string, unknown>[] = [];
-  node.on("input", (msg) => seen.push(msg));
-  return seen;
-}
 
 /** Status texts with their fill ("key/fill"); the test runtime shows catalogue keys (the real texts are checked in test/examples). */
 function statusTexts(node: NodeUnderTest): string[] {
