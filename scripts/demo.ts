@@ -94,7 +94,7 @@ function installPackage(): void {
 
 /** The example flows on their tabs, sharing one PLC1 connection. */
 function demoFlows(plc1: Simulator, plc2: Simulator): FlowNode[] {
-  const files = ["read-write.json", "connection-change.json", "cert-trust.json", "on-change.json"];
+  const files = ["read-write.json", "connection-change.json", "cert-trust.json", "on-change.json", "alarms.json"];
   const flows: FlowNode[] = [];
   const connectionId = CONNECTION_ID;
   for (const file of files) {

@@ -158,6 +158,12 @@ function loadBuiltinCommands(): void {
     async () => (await import("./watch.js")).run,
   );
   registerCommand(
+    "alarms",
+    "the controller's alarms: alarms <host> [--watch] [--language L]",
+    `usage: s7-secure alarms <host> [--watch] [--language L] [options]\n\nLists the active alarms (number, state, class, priority, acknowledgement, text); with\n--watch then prints each alarm event as it comes until Ctrl-C. --language picks the text\nlanguage (en-US default, de-DE, fr-FR, it-IT, es-ES, zh-CN). JSON lines with --json.\n\n${COMMON_HELP}`,
+    async () => (await import("./alarms.js")).run,
+  );
+  registerCommand(
     "certs",
     "the certificate store: list | trust | untrust | details | import | import-crl",
     [

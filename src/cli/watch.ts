@@ -5,11 +5,12 @@
  * the sessions are closed before the command exits.
  */
 import { ConfigError, S7Error } from "../errors.js";
-import { ControllerConnection, type ConnectionStatus } from "../client/controller-connection.js";
+import type { ConnectionStatus } from "../client/controller-connection.js";
 import type { GapEvent, SubscriptionStatus, ValuesEvent } from "../client/subscription.js";
 import { formatValue } from "../values/plc-time.js";
 import { COMMON_OPTIONS, jsonReplacer, numberOption, parseCommandArgs, type CliIO } from "./io.js";
 import { controllerTarget, TRUST_OPTIONS } from "./connection-options.js";
+import { pushConnection } from "./push-connection.js";
 
 const WATCH_OPTIONS = { ...COMMON_OPTIONS, ...TRUST_OPTIONS, cycle: { type: "string" } } as const;
 
@@ -20,23 +21,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   if (tags.length === 0) throw new ConfigError("usage: s7-secure watch <host> <tag>… [--cycle MS] [--json]");
   const cycleMs = numberOption("cycle", values.cycle, 1000);
   const target = controllerTarget(host, values, io);
-  const connection = new ControllerConnection(
-    {
-      name: target.host,
-      host: target.host,
-      port: target.port,
-      accessPoint: "",
-      forceConnectionState: 1,
-      useAlternativeAddress: 0,
-      alternativeAddress: "",
-      connectTimeoutMs: target.timeoutMs,
-      requestTimeoutMs: target.timeoutMs,
-      reconnectMinMs: 1000,
-      reconnectMaxMs: 30_000,
-      ...(target.password === undefined ? {} : { password: target.password }),
-    },
-    { verifier: target.verifier },
-  );
+  const connection = pushConnection(target);
   const line = (record: Record<string, unknown>, human: string): void => {
     io.stdout(json ? JSON.stringify(record, jsonReplacer) + "\n" : human + "\n");
   };

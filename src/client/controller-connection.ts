@@ -26,6 +26,7 @@ import { ControllerSession, type ConnectedSession, type SessionOpener } from "./
 import { OperationQueue } from "./operation-queue.js";
 import { SubscriptionManager, type PushSession, type SubscriptionStats } from "./subscription-manager.js";
 import type { SubscribeOptions, Subscription } from "./subscription.js";
+import { AlarmMonitor, type AlarmOptions, type Alarms } from "./alarms.js";
 import type { ReadOutcome, SessionInfo, WriteEntry, WriteOutcome } from "./results.js";
 import type { TagRequestStats } from "./tag-io.js";
 import type { SessionDiagnostics } from "./session.js";
@@ -161,6 +162,8 @@ export class ControllerConnection extends EventEmitter {
   private target: { endpoint: ControllerAddress; alternative: boolean };
   /** Subscriptions, created on the first subscribe(). */
   private push: SubscriptionManager | undefined;
+  /** Alarms, created on the first alarms(). */
+  private alarmMonitor: AlarmMonitor | undefined;
   private readonly openPushSession: ((endpoint: ControllerAddress, signal: AbortSignal) => Promise<PushSession>) | undefined;
   private readonly reconnectRange: { minMs: number; maxMs: number };
   private readonly credits: { creditLimit?: number; creditStep?: number };
@@ -334,6 +337,21 @@ export class ControllerConnection extends EventEmitter {
    * delivers a full set first, then changes; unsubscribe() leaves.
    */
   subscribe(tags: readonly string[], options: SubscribeOptions = {}): Subscription {
+    return this.pushManager().subscribe(tags, options);
+  }
+
+  /**
+   * The controller's alarms (alarms.ts), on the same push session as the
+   * subscriptions: the active list at connect, then one event per alarm
+   * event; close() leaves.
+   */
+  alarms(options: AlarmOptions = {}): Alarms {
+    const manager = this.pushManager();
+    this.alarmMonitor ??= new AlarmMonitor({ plc: this.name, attach: (u) => manager.attach(u), detach: (u) => manager.detach(u), push: () => manager.pushSession });
+    return this.alarmMonitor.open(options);
+  }
+
+  private pushManager(): SubscriptionManager {
     this.assertOpen();
     const open = this.openPushSession;
     if (open === undefined) throw new ConfigError(`connection "${this.name}": subscriptions need a controller session`, { plc: this.name });
@@ -347,7 +365,7 @@ export class ControllerConnection extends EventEmitter {
       });
       if (this.session !== undefined) this.push.connectionUp();
     }
-    return this.push.subscribe(tags, options);
+    return this.push;
   }
 
   /** Whether the subscriptions wait on a timer (a push-session retry); false once closed. */
@@ -411,6 +429,7 @@ export class ControllerConnection extends EventEmitter {
     if (this.state === "closed") return;
     const closed = new ConnectionError("ERR_S7_CLOSED", "connection closed by its owner", { plc: this.name });
     await this.push?.close();
+    this.alarmMonitor?.closeAll();
     await this.disconnect("closed", closed);
     this.transition("close");
     this.queue.failAll(closed);

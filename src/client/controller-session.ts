@@ -176,6 +176,20 @@ export class ControllerSession implements ConnectedSession {
     this.session.onNotification(listener);
   }
 
+  // Alarms on this push session (alarms.ts).
+
+  createAlarmSubscription(languages: readonly number[]): Promise<number> {
+    return this.session.createAlarmSubscription(languages);
+  }
+
+  readActiveAlarms(): ReturnType<Session["readActiveAlarms"]> {
+    return this.session.readActiveAlarms();
+  }
+
+  acknowledgeAlarm(cpuAlarmId: bigint): Promise<void> {
+    return this.session.acknowledgeAlarm(cpuAlarmId);
+  }
+
   close(): Promise<void> {
     this.unsubscribe();
     return this.session.close();

@@ -28,6 +28,7 @@ import {
 import { RequestMultiplexer, type PduChannel } from "./request-mux.js";
 import { parseControllerIdentity, type ControllerIdentity } from "../protocol/firmware.js";
 import { encryptLegitimation, legacyLegitimationResponse, legitimationKey, sha1, CHALLENGE_LENGTH } from "../protocol/legitimation.js";
+import { alarmsOfExplore, makeActiveAlarmsExplore, makeAlarmAckRequest, makeAlarmSubscriptionRequest, type AlarmInstance } from "../protocol/messages/alarm.js";
 
 /** What a session needs from the secure channel below it. */
 export interface SessionChannel extends PduChannel {
@@ -331,6 +332,28 @@ export class Session {
   async deleteSubscription(subscriptionId: number): Promise<void> {
     const body = await this.call("DeleteObject", { service: "DeleteObject", body: makeSubscriptionDeleteRequest(subscriptionId) }, "write");
     if (isErrorReturnValue(body.returnValue)) throw new PlcError(`deleting subscription 0x${subscriptionId.toString(16)} refused`, body.returnValue, { plc: this.plc });
+  }
+
+  // Alarms (§29)
+
+  /** Creates the alarm subscription below SessionId2 (§29.2); its object id. A refusal is a PlcError. */
+  async createAlarmSubscription(languages: readonly number[]): Promise<number> {
+    const request = makeAlarmSubscriptionRequest({ containerId: this.sessionId2, relationId: Ids.FirstSubscriptionRelation + 0x100, languages, creditLimit: -1 });
+    const body = await this.call("CreateObject", { service: "CreateObject", body: request }, "write");
+    if (isErrorReturnValue(body.returnValue) || body.objectIds.length === 0) throw new PlcError("the controller refused the alarm subscription", body.returnValue, { plc: this.plc });
+    return subscriptionIdOf(body);
+  }
+
+  /** The active alarms (Explore of the alarm subsystem, §29.4). */
+  async readActiveAlarms(): Promise<AlarmInstance[]> {
+    const body = await this.explore(makeActiveAlarmsExplore());
+    return alarmsOfExplore(body.objects);
+  }
+
+  /** Acknowledges one alarm (provisional request, docs/PROTOCOL-NOTES.md "Alarms"); a refusal is a PlcError. */
+  async acknowledgeAlarm(cpuAlarmId: bigint): Promise<void> {
+    const body = await this.call("SetVariable", { service: "SetVariable", body: makeAlarmAckRequest(cpuAlarmId) }, "write");
+    if (isErrorReturnValue(body.returnValue)) throw new PlcError(`the controller refused to acknowledge alarm 0x${cpuAlarmId.toString(16)}`, body.returnValue, { plc: this.plc });
   }
 
   /** Receives every notification PDU (opcode 33) of this session. */

@@ -25,6 +25,7 @@ import { encodePValue, type PValue } from "../protocol/pvalue.js";
 import { decodeNotification, type Notification } from "../protocol/messages/notification.js";
 import { nextCreditLimit, ROUTE_MODE_CHANGES_ONLY } from "../protocol/messages/subscription.js";
 import { Ids } from "../protocol/constants.js";
+import type { AlarmInstance } from "../protocol/messages/alarm.js";
 import { Backoff } from "./backoff.js";
 import type { ReadOutcome } from "./results.js";
 import type { TagItems } from "./tag-io.js";
@@ -41,6 +42,21 @@ export interface PushSession {
   onNotification(listener: ((pdu: Buffer) => void) | undefined): void;
   close(): Promise<void>;
   onClosed(listener: (err: S7Error) => void): void;
+  /** Alarms (alarms.ts); a ControllerSession has them. */
+  createAlarmSubscription?(languages: readonly number[]): Promise<number>;
+  readActiveAlarms?(): Promise<AlarmInstance[]>;
+  acknowledgeAlarm?(cpuAlarmId: bigint): Promise<void>;
+}
+
+/**
+ * Another user of the push session (the alarms): it keeps the push session
+ * open while attached, hears when it comes and goes, and sees every
+ * notification first (true = taken).
+ */
+export interface PushUser {
+  pushUp(push: PushSession): Promise<void>;
+  pushDown(reason: GapReason, message: string): void;
+  takeNotification(pdu: Buffer): boolean;
 }
 
 export interface SubscriptionManagerOptions {
@@ -117,6 +133,9 @@ export class SubscriptionManager implements SubscriptionOwner {
   private relationId = FIRST_RELATION_ID;
   private limits = DEFAULT_LIMITS;
   private serial: Promise<void> = Promise.resolve();
+  private readonly pushUsers = new Set<PushUser>();
+  /** Users told of the current push session. */
+  private readonly pushUsersUp = new Set<PushUser>();
   private readonly backoff: Backoff;
   private readonly creditLimit: number;
   private readonly creditStep: number;
@@ -186,6 +205,25 @@ export class SubscriptionManager implements SubscriptionOwner {
     await this.serial;
   }
 
+  /** A push user (the alarms) joins: the push session opens (or is handed over) in the next step. */
+  attach(user: PushUser): void {
+    if (this.closed) throw new S7Error("ERR_S7_CLOSED", "connection is closed", { plc: this.options.plc });
+    this.pushUsers.add(user);
+    this.sync();
+  }
+
+  async detach(user: PushUser): Promise<void> {
+    this.pushUsers.delete(user);
+    this.pushUsersUp.delete(user);
+    this.sync();
+    await this.serial;
+  }
+
+  /** The current push session, when one is open. */
+  get pushSession(): PushSession | undefined {
+    return this.push;
+  }
+
   /** The connection has a session (again): open the push session when someone subscribes. */
   connectionUp(): void {
     this.connected = true;
@@ -226,7 +264,7 @@ export class SubscriptionManager implements SubscriptionOwner {
 
   private async step(): Promise<void> {
     if (this.closed) return;
-    const wanted = [...this.groups.values()].some((g) => g.entries.size > 0 || g.live.length > 0);
+    const wanted = this.pushUsers.size > 0 || [...this.groups.values()].some((g) => g.entries.size > 0 || g.live.length > 0);
     if (!wanted) {
       await this.shutdownPush();
       this.groups.clear();
@@ -241,8 +279,13 @@ export class SubscriptionManager implements SubscriptionOwner {
       await this.rebuild(push, group);
       if (group.entries.size === 0) this.groups.delete(group.cycleMs);
     }
+    for (const user of this.pushUsers) {
+      if (this.pushUsersUp.has(user) || this.push !== push) continue;
+      this.pushUsersUp.add(user);
+      await user.pushUp(push);
+    }
     // The last user left: the push session is not needed any more.
-    if (this.groups.size === 0) await this.shutdownPush();
+    if (this.groups.size === 0 && this.pushUsers.size === 0) await this.shutdownPush();
   }
 
   private async openPush(): Promise<PushSession | undefined> {
@@ -342,6 +385,7 @@ export class SubscriptionManager implements SubscriptionOwner {
 
   private onNotification(push: PushSession, pdu: Buffer): void {
     if (this.push !== push) return;
+    for (const user of this.pushUsersUp) if (user.takeNotification(pdu)) return;
     let n: Notification;
     try {
       n = decodeNotification(pdu);
@@ -460,6 +504,8 @@ export class SubscriptionManager implements SubscriptionOwner {
     const push = this.push;
     this.push = undefined;
     this.early = [];
+    for (const user of this.pushUsersUp) user.pushDown(reason, message);
+    this.pushUsersUp.clear();
     for (const group of this.groups.values()) {
       for (const live of group.live.splice(0)) {
         this.byId.delete(live.id);
@@ -478,6 +524,7 @@ export class SubscriptionManager implements SubscriptionOwner {
   private async shutdownPush(): Promise<void> {
     const push = this.push;
     this.push = undefined;
+    this.pushUsersUp.clear();
     for (const group of this.groups.values()) for (const live of group.live.splice(0)) if (push !== undefined) await this.deleteLive(push, live);
     for (const live of [...this.byId.values()]) if (push !== undefined) await this.deleteLive(push, live);
     this.byId.clear();

@@ -7,6 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ConfigError } from "../errors.js";
+import { checkAlarmConfigs, type AlarmConfig } from "./alarms.js";
 
 export type Animation = "counter" | "sine" | "toggle";
 
@@ -94,6 +95,8 @@ export interface SimulatorConfig {
   /** A write on a session that carries subscriptions deletes them (default false; also a runtime control). */
   resetSubscriptionOnWrite?: boolean;
   dataBlocks: DataBlockConfig[];
+  /** Program alarms raised by Bool trigger tags (docs/SIMULATOR.md "Alarms"). */
+  alarms?: AlarmConfig[];
 }
 
 export function loadSimulatorConfig(file: string): SimulatorConfig {
@@ -151,6 +154,7 @@ export function checkSimulatorConfig(json: unknown, file = "simulator configurat
     names.add(db.name.toLowerCase());
     if (!Array.isArray(db.members)) fail(`${where} ("${db.name}"): "members" must be an array`);
   });
+  checkAlarmConfigs(c.alarms, fail);
   return c;
 }
 

@@ -20,6 +20,8 @@ import type { TagTable } from "./tag-table.js";
 import type { ControllerModel } from "./controller.js";
 import { parseSubscriptionRequest, makeSubscriptionResponse } from "../protocol/messages/subscription.js";
 import type { SessionSubscriptions } from "./subscriptions.js";
+import type { SessionAlarms } from "./alarms.js";
+import { parseAlarmAckRequest, parseAlarmSubscriptionRequest, AlarmIds } from "../protocol/messages/alarm.js";
 
 /** Low-16-bit codes used in answers. */
 const Code = {
@@ -54,6 +56,8 @@ export interface SessionPeer {
 export interface SessionSubscriptionHooks {
   subscriptions: SessionSubscriptions;
   resetOnWrite(): boolean;
+  /** Alarm subscriptions, the active list and acknowledgements (alarms.ts). */
+  alarms?: SessionAlarms;
 }
 
 export class SimulatedSession {
@@ -133,6 +137,9 @@ export class SimulatedSession {
       }
       case "Explore": {
         const body = message.body;
+        if (body.exploreId === AlarmIds.AlarmSubsystem && body.exploreRequestId === AlarmIds.UpdateRelevantDAI && this.subs?.alarms !== undefined) {
+          return respond({ service: "Explore", body: { returnValue: 0n, objectId: Ids.ObjectRoot, integrityId: iid(body), objects: this.subs.alarms.activeObjects() } });
+        }
         const objects = this.explore(body.exploreId, body.attributeIds);
         if (objects === undefined) {
           return respond({ service: "Explore", body: { returnValue: OBJECT_NOT_FOUND_EXPLORE, objectId: 0, integrityId: iid(body), objects: [] } });
@@ -147,6 +154,8 @@ export class SimulatedSession {
       }
       case "SetVariable": {
         const body = message.body;
+        const ack = this.subs?.alarms === undefined ? undefined : parseAlarmAckRequest(body);
+        if (ack !== undefined) return respond({ service: "SetVariable", body: { returnValue: this.subs!.alarms!.acknowledge(ack) ? 0n : errorReturnValue(Code.ObjectNotFound), integrityId: iid(body) } });
         return respond({ service: "SetVariable", body: { returnValue: this.setVariable(body.inObjectId, body.address, body.value), integrityId: iid(body) } });
       }
       case "DeleteObject": {
@@ -154,8 +163,11 @@ export class SimulatedSession {
         const own = body.objectId === this.sessionId;
         if (own) this.ended = true;
         const subs = this.subs?.subscriptions;
-        if (own || body.objectId === this.sessionId2) subs?.deleteAll();
-        else if (subs?.has(body.objectId) === true) subs.delete(body.objectId);
+        if (own || body.objectId === this.sessionId2) {
+          subs?.deleteAll();
+          this.subs?.alarms?.deleteAll();
+        } else if (subs?.has(body.objectId) === true) subs.delete(body.objectId);
+        else if (this.subs?.alarms?.has(body.objectId) === true) this.subs.alarms.delete(body.objectId);
         else if (body.objectId !== this.sessionId2) {
           return respond({
             service: "DeleteObject",
@@ -171,6 +183,8 @@ export class SimulatedSession {
         return respond({ service: "SetVarSubStreamed", body: { returnValue: errorReturnValue(Code.ObjectNotFound), integrityId: iid(message.body) } });
       case "CreateObject": {
         const body = message.body;
+        const alarmSpec = body.requestId === this.sessionId2 && this.subs?.alarms !== undefined ? parseAlarmSubscriptionRequest(body) : undefined;
+        if (alarmSpec !== undefined) return respond({ service: "CreateObject", body: makeSubscriptionResponse(this.subs!.alarms!.subscribe(alarmSpec.languages), iid(body)) });
         const spec = body.requestId === this.sessionId2 && this.subs !== undefined ? parseSubscriptionRequest(body) : undefined;
         if (spec === undefined || this.subs === undefined) {
           return respond({ service: "CreateObject", body: { returnValue: errorReturnValue(Code.ServiceUnknownRequest), objectIds: [], objects: [], integrityId: iid(body) } });

@@ -22,6 +22,7 @@ import { checkSimulatorConfig, loadSimulatorConfig, type SimulatorConfig } from 
 import { assertServable, resolveCertificate, type ServerCertificate } from "./certificate.js";
 import { ControllerModel, type ControllerStats, type RunState } from "./controller.js";
 import { SimulatedSession, type SessionAnswer } from "./session.js";
+import { ControllerAlarms, SessionAlarms } from "./alarms.js";
 import { SessionSubscriptions } from "./subscriptions.js";
 import { ProtocolVersion } from "../protocol/frame.js";
 import { TagTable, fromJson, type SimMember } from "./tag-table.js";
@@ -66,6 +67,7 @@ interface Connection {
   channel?: SecureChannel;
   session?: SimulatedSession;
   subscriptions?: SessionSubscriptions;
+  alarms?: SessionAlarms;
   requests: number;
   /** Requests received and not yet answered. */
   outstanding: number;
@@ -104,6 +106,8 @@ export class Simulator extends EventEmitter {
   private readonly framing: SimulatorFramingStats = { ...emptyFramingStats(), recordsNotOneFragment: 0, connectionsRefused: 0 };
   private animation: NodeJS.Timeout | undefined;
   private readonly startedAt = Date.now();
+  /** Program alarms of the configuration (alarms.ts). */
+  readonly alarms: ControllerAlarms;
   private readonly animated: { key: string; dbIndex: number; member: SimMember; type: PlcType; initial: unknown }[] = [];
 
   private constructor(config: SimulatorConfig) {
@@ -130,6 +134,10 @@ export class Simulator extends EventEmitter {
     this.resetSubscriptionOnWrite = config.resetSubscriptionOnWrite === true;
     this.certificate = resolveCertificate(config.certificate, config.name, this.host);
     assertServable(this.certificate, config.tlsVersions ?? ["TLSv1.3"]);
+    this.alarms = new ControllerAlarms(config.alarms ?? [], (path) => {
+      const { db, key, type } = this.locate(path);
+      return { value: db.values.get(key), type };
+    });
     this.table.blocks.forEach((db, dbIndex) => {
       for (const leaf of this.table.leaves(db)) {
         if (leaf.member.animation) this.animated.push({ key: leaf.key, dbIndex, member: leaf.member, type: leaf.type, initial: db.values.get(leaf.key) });
@@ -226,6 +234,7 @@ export class Simulator extends EventEmitter {
     const js = fromJson(type, value);
     encodeValue(type, js, { tag: path });
     db.values.set(key, js);
+    this.alarms.check();
   }
 
   async stop(): Promise<void> {
@@ -235,6 +244,7 @@ export class Simulator extends EventEmitter {
     this.stalled.clear();
     for (const c of this.connections) {
       c.subscriptions?.deleteAll();
+      c.alarms?.deleteAll();
       for (const t of c.timers) clearTimeout(t);
       c.socket.destroy();
     }
@@ -269,6 +279,7 @@ export class Simulator extends EventEmitter {
     socket.on("error", () => undefined);
     socket.on("close", () => {
       conn.subscriptions?.deleteAll();
+      conn.alarms?.deleteAll();
       for (const t of conn.timers) clearTimeout(t);
       this.connections.delete(conn);
       this.emit("disconnect");
@@ -321,7 +332,13 @@ export class Simulator extends EventEmitter {
       stats: this.model.stats,
     });
     conn.subscriptions = subscriptions;
-    conn.session = new SimulatedSession(this.model, this.table, channel, { sessionId }, { subscriptions, resetOnWrite: () => this.resetSubscriptionOnWrite });
+    const alarms = new SessionAlarms(this.alarms, (pdu) => {
+      if (channel.isClosed || this.faults.blackHole) return false;
+      channel.sendPdu(ProtocolVersion.V2, pdu);
+      return true;
+    });
+    conn.alarms = alarms;
+    conn.session = new SimulatedSession(this.model, this.table, channel, { sessionId }, { subscriptions, resetOnWrite: () => this.resetSubscriptionOnWrite, alarms });
     channel.on("record", (plaintext: Buffer) => this.checkRecord(channel, plaintext));
     channel.on("pdu", (version: number, pdu: Buffer) => this.onPdu(conn, version, pdu));
     channel.on("close", () => conn.socket.destroy());
@@ -373,6 +390,8 @@ export class Simulator extends EventEmitter {
     };
     if (this.faults.responseDelayMs > 0) this.later(conn, send, this.faults.responseDelayMs);
     else send();
+    // A write may have turned an alarm trigger (the events follow the answer).
+    this.alarms.check();
   }
 
   private trickle(conn: Connection, bytes: Buffer): void {
@@ -416,6 +435,7 @@ export class Simulator extends EventEmitter {
         db.values.set(a.key, a.initial);
       }
     }
+    this.alarms.check();
   }
 
   private locate(path: string): { db: import("./tag-table.js").SimDataBlock; key: string; type: PlcType } {

@@ -112,10 +112,10 @@ describe("npm start from a clean copy, and the editor in a real browser", functi
     assert.match(log, /npx s7-secure certs trust [0-9a-f]{64} --store /);
   });
 
-  it("serves the five node types, and PLC1's certificate waits in untrusted/ (admin API)", async () => {
+  it("serves the six node types, and PLC1's certificate waits in untrusted/ (admin API)", async () => {
     const nodes = (await (await fetch(`${BASE}/nodes`, { headers: { Accept: "application/json" } })).json()) as { module: string; types: string[] }[];
     const types = nodes.filter((n) => n.module === "@s7-secure/node-red-s7").flatMap((n) => n.types).sort();
-    assert.deepEqual(types, ["cert-trust", "s7-read", "s7-secure-connection", "s7-switch-connection", "s7-write"]);
+    assert.deepEqual(types, ["cert-trust", "s7-alarms", "s7-read", "s7-secure-connection", "s7-switch-connection", "s7-write"]);
     let untrusted: { subject: string }[] = [];
     for (let i = 0; i < 100 && untrusted.length === 0; i++) {
       const certs = (await (await fetch(`${BASE}/s7-secure/demo.plc1/certificates`)).json()) as { untrusted: { subject: string }[] };
@@ -125,10 +125,10 @@ describe("npm start from a clean copy, and the editor in a real browser", functi
     assert.equal(untrusted[0]?.subject, "CN=PLC1");
   });
 
-  it("opens the editor with the four flow nodes in the palette", async function () {
+  it("opens the editor with the five flow nodes in the palette", async function () {
     needsBrowser(this);
     await page.goto(BASE);
-    for (const type of ["s7-read", "s7-write", "s7-switch-connection", "cert-trust"]) {
+    for (const type of ["s7-read", "s7-write", "s7-switch-connection", "cert-trust", "s7-alarms"]) {
       await page.waitForSelector(`.red-ui-palette-node[data-palette-type="${type}"]`, { timeout: 60_000 });
     }
     await shot(page, "editor");

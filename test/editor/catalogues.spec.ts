@@ -12,10 +12,10 @@ import { parseAlternativeAddress as runtimeParseAlternativeAddress } from "../..
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
 const DIST_NODES = path.join(ROOT, "dist", "nodes");
-const NODES = ["s7-secure-connection", "s7-read", "s7-write", "s7-switch-connection", "cert-trust"] as const;
+const NODES = ["s7-secure-connection", "s7-read", "s7-write", "s7-switch-connection", "cert-trust", "s7-alarms"] as const;
 const FLOW_NODES = NODES.filter((n) => n !== "s7-secure-connection");
 const LANGS = ["en-US", "de"] as const;
-const STATUS_NODES = ["s7-read", "s7-write", "s7-switch-connection"];
+const STATUS_NODES = ["s7-read", "s7-write", "s7-switch-connection", "s7-alarms"];
 const CONNECTION_STATUS_KEYS = [
   "connecting",
   "connected",
@@ -233,7 +233,7 @@ describe("editor: message catalogues", () => {
   });
 
   it("status texts stay under 20 characters with typical values", () => {
-    const sample: Record<string, string> = { version: "1.3", trusted: "12", untrusted: "3", failed: "12", total: "40" };
+    const sample: Record<string, string> = { version: "1.3", trusted: "12", untrusted: "3", failed: "12", total: "40", active: "3", unack: "1" };
     for (const lang of LANGS) {
       for (const node of NODES) {
         for (const [key, text] of flatten(catalogue(lang, node))) {
@@ -357,6 +357,7 @@ describe("editor: registerType contract", () => {
       "s7-write": { name: "", connection: "", tag: "" },
       "s7-switch-connection": { name: "", connection: "" },
       "cert-trust": { name: "", storeDir: "" },
+      "s7-alarms": { name: "", connection: "", language: "en-US" },
     };
     for (const node of NODES) {
       const def = defs.get(node);

@@ -195,6 +195,34 @@ describe("examples as shipped, in a Node-RED runtime", function () {
     assert.equal(plc1.getValue("Line.Setpoint"), 1234);
   });
 
+  it("alarms.json: alarm 1 comes, the active list, acknowledge all, alarm 1 goes; the status counts them", async () => {
+    await deploy("alarms.json"); // PLC1 is trusted in the store since the cert-trust example
+    await new Promise((r) => setTimeout(r, 200));
+    let mark = await click("al.inj1");
+    const came = await debugReceives("al.dbg", (m) => m["topic"] === "alarm/1" && payloadOf(m)["state"] === "came", mark);
+    assert.equal(payloadOf(came)["class"], "Alarm");
+    assert.equal(payloadOf(came)["priority"], 9);
+    assert.equal(payloadOf(came)["acknowledged"], false);
+    assert.match(String(payloadOf(came)["text"]), /^Line overspeed: -?\d+\.\d rpm$/);
+    assert.ok(!Number.isNaN(Date.parse(String(payloadOf(came)["timestamp"]))));
+
+    mark = await click("al.inj2");
+    const list = await debugReceives("al.dbg", (m) => m["topic"] === "alarms", mark);
+    assert.deepEqual((list["payload"] as { id: number; acknowledged: boolean }[]).map((a) => [a.id, a.acknowledged]), [[1, false]]);
+
+    mark = await click("al.inj3");
+    const acked = await debugReceives("al.dbg", (m) => m["topic"] === "alarm/1" && payloadOf(m)["state"] === "acknowledged", mark);
+    assert.equal(payloadOf(acked)["acknowledged"], true);
+    const statusText = (m: Record<string, unknown>): string => String((m["status"] as { text?: string } | undefined)?.text ?? "");
+    await debugReceives("al.dbg3", (m) => statusText(m) === "1 active · 1 unack.");
+    await debugReceives("al.dbg3", (m) => statusText(m) === "1 active · 0 unack.", mark);
+
+    mark = await click("al.inj4");
+    await debugReceives("al.dbg", (m) => m["topic"] === "alarm/1" && payloadOf(m)["state"] === "went", mark);
+    await debugReceives("al.dbg3", (m) => statusText(m) === "no alarms", mark);
+    assert.equal(received.filter((r) => r.debug === "al.dbg2").length, 0, "the Catch node's debug got an error");
+  });
+
   it("connection-change.json: AlternativeAddress, switch (values from PLC2), switchBack (PLC1), ForceConnectionState 0 and 1", async () => {
     await deploy("connection-change.json");
     await debugReceives("sw.dbg2", (m) => payloadOf(m)["Line.Name"] === "PLC1");

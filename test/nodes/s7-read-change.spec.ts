@@ -1,17 +1,11 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import { Simulator } from "../../src/simulator/simulator.js";
-import { connectionNode, helper, NODES, simConfig, tempDir, trustSimulator, until, type NodeUnderTest } from "../support/node-red.js";
+import { collect, connectionNode, helper, NODES, simConfig, tempDir, trustSimulator, until, type NodeUnderTest } from "../support/node-red.js";
 
 const tab = { id: "t1", type: "tab", label: "test" };
 const inFlow = <T extends Record<string, unknown>>(n: T): T & { z: string } => ({ ...n, z: "t1" });
 
-/** Every message a helper node receives, in order. */
-function collect(node: NodeUnderTest): Record<string, unknown>[] {
-  const seen: Record<string, unknown>[] = [];
-  node.on("input", (msg) => seen.push(msg));
-  return seen;
-}
 
 function statusTexts(node: NodeUnderTest): string[] {
   return (node.status.args ?? []).map((a) => String((a[0] as { text?: string } | undefined)?.text ?? ""));

@@ -89,6 +89,13 @@ export function connectionNode(id: string, name: string, sim: Simulator, storeDi
   };
 }
 
+/** Every message a helper node receives from now on, in order. */
+export function collect(node: NodeUnderTest): Record<string, unknown>[] {
+  const seen: Record<string, unknown>[] = [];
+  node.on("input", (msg) => seen.push(msg));
+  return seen;
+}
+
 /** Resolves with the next message a helper node receives (optionally the first matching one). */
 export function nextMessage(node: NodeUnderTest, match: (msg: Record<string, unknown>) => boolean = () => true, timeoutMs = 10_000): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
