@@ -13,6 +13,7 @@ import { decodeVarnameList, decodeVartypeList } from "../../src/protocol/typeinf
 import { decodeItemAddress } from "../../src/protocol/address.js";
 import { decodeSystemEvent } from "../../src/protocol/messages/systemEvent.js";
 import { decodeNotification } from "../../src/protocol/messages/notification.js";
+import { decodeAlarmNotification, decodeHmiInfo } from "../../src/protocol/messages/alarm.js";
 import { decodeLegitimationPayload } from "../../src/protocol/messages/legitimation.js";
 import { ByteReader } from "../../src/protocol/bytes.js";
 import { S7Error } from "../../src/errors.js";
@@ -24,7 +25,7 @@ export type Decoder = (input: Buffer) => unknown;
 const VALUE_TYPES = ["Int", "String[10]", "WString[4]", "DTL", "Date_And_Time", "Array[0..3] of Real", "LDT", "Char"].map(parsePlcTypeName);
 
 export const DECODERS: ReadonlyArray<readonly [string, Decoder]> = [
-  ["TPKT (stream parser, 1028-byte cap)", (b) => new TpktParser(1028).push(b)],
+  ["TPKT (stream parser, 1028-byte TPDU negotiated)", (b) => new TpktParser(1028).push(b)],
   ["COTP connection TPDU (CR/CC)", (b) => decodeConnectionTpdu(b)],
   ["COTP data TPDU (DT)", (b) => decodeDt(b)],
   ["S7CommPlus frames (stream parser, 4 KiB cap)", (b) => new FrameParser({ maxPduBytes: 4096 }).push(b)],
@@ -36,6 +37,8 @@ export const DECODERS: ReadonlyArray<readonly [string, Decoder]> = [
   ["item address", decodeItemAddress],
   ["SystemEvent", decodeSystemEvent],
   ["notification", decodeNotification],
+  ["alarm notification", decodeAlarmNotification],
+  ["alarm HmiInfo", decodeHmiInfo],
   ["legitimation payload", decodeLegitimationPayload],
   [
     "VLQ (all four forms)",

@@ -40,14 +40,14 @@ export interface AlarmConfig {
 
 /**
  * Alarm class numbers the simulator sends in HmiInfo. Only 34 "No
- * acknowledgement" is seen from a real CPU (§29.3); 1 and 2 are this
+ * acknowledgement" is seen from a real CPU (docs/PROTOCOL.md §29.3); 1 and 2 are this
  * package's choice, and the client names them the same way.
  */
 export const ALARM_CLASSES: Readonly<Record<string, number>> = { Alarm: 1, Warning: 2, NoAck: 34 };
 
 /** The RelationId the simulator gives the alarms' source block (an instance DB). */
 const SOURCE_RELATION = 0x8a0e0000 + 60000;
-/** AllStatesInfo bits of the simulator (the real bits are unknown, §32): 1 active, 2 acknowledged, 4 needs acknowledgement. */
+/** AllStatesInfo bits of the simulator (the real bits are unknown, docs/PROTOCOL.md §32): 1 active, 2 acknowledged, 4 needs acknowledgement. */
 const STATE_ACTIVE = 1;
 const STATE_ACKED = 2;
 const STATE_NEEDS_ACK = 4;
@@ -153,7 +153,7 @@ export class ControllerAlarms {
     return this.subscribers.delete(id);
   }
 
-  /** The active list (§29.4): alarms that are active or wait for an acknowledgement, with every text. */
+  /** The active list (docs/PROTOCOL.md §29.4): alarms that are active or wait for an acknowledgement, with every text. */
   activeObjects(): PObject[] {
     return this.alarms.filter((a) => a.last !== undefined && (a.active || !a.acknowledged)).map((a) => makeAlarmObject(this.instance(a, [])));
   }
