@@ -135,14 +135,17 @@ export = function register(RED: RedRuntime): void {
       if (connection === undefined || configured.length === 0) {
         node.status({ fill: "red", shape: "ring", text: configured.length === 0 ? "s7-read.errors.noTags" : "s7-read.errors.noConnection" });
       } else {
+        // Names of the connection's tag tables are subscribed at the table's address with its type.
+        const names = owner.tagTables?.namesFor(configured) ?? { sent: configured, flowName: (t: string) => t };
         try {
-          subscription = connection.subscribe(configured, { cycleMs });
+          subscription = connection.subscribe(names.sent, { cycleMs });
         } catch (err) {
           node.error(err);
         }
         subscription?.on("values", (event: ValuesEvent) => {
           if (polling) return;
-          const { messages, error } = changeMessages(event, configured, changeOutput, int64);
+          const changes = event.changes.map((c) => ({ ...c, tag: names.flowName(c.tag) }));
+          const { messages, error } = changeMessages({ ...event, changes }, configured, changeOutput, int64);
           for (const m of messages) node.send(m as unknown as NodeMessage);
           if (error) node.error(error);
         });

@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import { fixturePath } from "../../scripts/support/fixtures.js";
 import { Simulator } from "../../src/simulator/simulator.js";
 import { closedPort } from "../support/ports.js";
-import { connectionNode, helper, NODES, nextMessage, simConfig, tempDir, trustSimulator, type NodeUnderTest } from "../support/node-red.js";
+import { collect, connectionNode, helper, NODES, nextMessage, simConfig, tempDir, trustSimulator, until, type NodeUnderTest } from "../support/node-red.js";
 
 const tab = { id: "t1", type: "tab", label: "test" };
 const inFlow = <T extends Record<string, unknown>>(n: T): T & { z: string } => ({ ...n, z: "t1" });
@@ -78,6 +78,28 @@ describe("tag tables in the nodes (Node-RED runtime, simulator)", function () {
     const single = await next;
     assert.equal(single.topic, "Speed_SP");
     assert.equal(single.payload, -1234);
+  });
+
+  it("an on-change s7-read subscribes a table's PLC tag at its address and delivers it under the table name", async () => {
+    await load([
+      connectionNode("c1", "PLC1", plc, store, { tagTables: `${PLC_TAGS}\n` }),
+      { id: "w1", type: "s7-write", connection: "c1", tag: "Speed_SP", wires: [[]] },
+      { id: "r1", type: "s7-read", connection: "c1", tags: ["Speed_SP"], trigger: "change", interval: 100, int64: "string", wires: [["out"]] },
+      { id: "r2", type: "s7-read", connection: "c1", tags: ["MW20:INT"], interval: 0, int64: "string", wires: [["raw"]] },
+      { id: "out", type: "helper" },
+      { id: "raw", type: "helper" },
+    ]);
+    const seen = collect(helper.getNode("out"));
+    await until("the full set", () => seen.some((m) => m.initial === true));
+    const initial = seen.find((m) => m.initial === true)!;
+    assert.equal(initial.topic, "Speed_SP");
+    assert.equal(typeof initial.payload, "number", JSON.stringify(initial));
+    helper.getNode("w1").receive({ payload: 777 });
+    await until("the pushed value", () => seen.some((m) => m.initial === false && m.topic === "Speed_SP" && m.payload === 777));
+    // The value sits at the table's address.
+    const raw = nextMessage(helper.getNode("raw"));
+    helper.getNode("r2").receive({});
+    assert.equal((await raw).payload, 777);
   });
 
   it("a Bool PLC tag is refused for writing as every absolute bit write is; a value outside the table's type (Int) is refused by that type", async () => {

@@ -96,28 +96,33 @@ export class ConnectionTagTables {
   }
 
   /**
-   * Runs `io` with the controller's names and hands back outcomes under the
-   * names the flow used. A PLC tag without an absolute form (a String tag)
-   * is sent by its name, so the controller's answer says why.
+   * The names the controller is asked for, one per flow name, and the way
+   * back. A PLC tag without an absolute form (a String tag) is sent by its
+   * name, so the controller's answer says why.
    */
+  namesFor(names: readonly string[]): { sent: string[]; flowName: (sent: string) => string } {
+    const sent = names.map((name) => {
+      try {
+        return this.controllerName(name);
+      } catch {
+        return name; // keep the name: the controller's refusal is the message
+      }
+    });
+    const back = new Map(sent.map((s, i) => [s, names[i]!]));
+    return { sent, flowName: (s) => back.get(s) ?? s };
+  }
+
+  /** Runs `io` with the controller's names and hands back outcomes under the names the flow used. */
   async through<T extends { tag: string }, O extends { tag: string }>(items: readonly T[], io: (items: T[]) => Promise<O[]>): Promise<O[]> {
     const names = items.map((item) => item.tag);
-    const mapped = items.map((item) => {
-      let tag = item.tag;
-      try {
-        tag = this.controllerName(item.tag);
-      } catch {
-        // Keep the name: the controller's refusal is the message.
-      }
-      return { ...item, tag };
-    });
-    const outcomes = await io(mapped);
+    const { sent } = this.namesFor(names);
+    const outcomes = await io(items.map((item, i) => ({ ...item, tag: sent[i]! })));
     return outcomes.map((o, i) => {
       const name = names[i] ?? o.tag;
-      const sent = mapped[i]?.tag ?? o.tag;
+      const asked = sent[i] ?? o.tag;
       // A failure names the table's tag beside the address it was sent as: "Pump_On (MX2.3): …".
       const error = (o as { error?: unknown }).error;
-      if (name !== sent && error instanceof Error && !error.message.includes(`${name} (`)) error.message = error.message.replace(sent, `${name} (${sent})`);
+      if (name !== asked && error instanceof Error && !error.message.includes(`${name} (`)) error.message = error.message.replace(asked, `${name} (${asked})`);
       return { ...o, tag: name };
     });
   }
