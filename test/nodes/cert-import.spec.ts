@@ -11,12 +11,10 @@ import { X509Certificate } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Simulator } from "../../src/simulator/simulator.js";
-import { connectionNode, helper, NODES, nextMessage, simConfig, tempDir, until, type NodeUnderTest } from "../support/node-red.js";
+import { connectionNode, helper, loadFlow, nextMessage, simConfig, tempDir, until, type NodeUnderTest } from "../support/node-red.js";
 
-const tab = { id: "t1", type: "tab", label: "test" };
 /** The files of a store folder; the store makes its folders in the background, so a folder not made yet holds nothing. */
 const filesIn = (folder: string): string[] => (fs.existsSync(folder) ? fs.readdirSync(folder) : []);
-const inFlow = <T extends Record<string, unknown>>(n: T): T & { z: string } => ({ ...n, z: "t1" });
 type Status = { state: string; lastError?: { code: string } };
 const stateOf = (node: NodeUnderTest): Status | undefined => (node.connection as { status: Status } | undefined)?.status;
 
@@ -46,15 +44,12 @@ describe("certificate import from files (Node-RED runtime, simulator)", function
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  async function load(flow: Record<string, unknown>[]): Promise<void> {
-    await helper.load(NODES, [tab, ...flow.map((n) => (n.type === "s7-secure-connection" ? n : inFlow(n)))], {});
-  }
   const derOf = (pem: string): Buffer => Buffer.from(new X509Certificate(pem).raw);
   const leafPem = (sim: Simulator): string => sim.certificatePem.split(/(?<=-----END CERTIFICATE-----)/)[0]!.trim() + "\n";
 
   it("editor import (DER .cer of a self-signed controller): the plan writes nothing; confirmed, the connection is trusted at once", async () => {
     // ForceConnectionState 0: nothing connects before the import, so nothing lands in untrusted/.
-    await load([connectionNode("c1", "PLC1", selfSigned, store, { forceConnectionState: 0, reconnectMin: 60_000, reconnectMax: 60_000 })]);
+    await loadFlow([connectionNode("c1", "PLC1", selfSigned, store, { forceConnectionState: 0, reconnectMin: 60_000, reconnectMax: 60_000 })]);
     const body = { name: "PLC_1.cer", data: derOf(selfSigned.certificatePem).toString("base64") };
     const plan = await helper.request().post("/s7-secure/c1/certificates/import").send(body).set("Content-Type", "application/json");
     assert.equal(plan.status, 200, JSON.stringify(plan.body));
@@ -73,7 +68,7 @@ describe("certificate import from files (Node-RED runtime, simulator)", function
 
     // The first connection (ForceConnectionState 1 now), trusted without a manual step.
     await helper.unload();
-    await load([connectionNode("c1", "PLC1", selfSigned, store), { id: "r1", type: "s7-read", connection: "c1", tags: ["Line.Setpoint"], interval: 0, int64: "string", wires: [["out"]] }, { id: "out", type: "helper" }]);
+    await loadFlow([connectionNode("c1", "PLC1", selfSigned, store), { id: "r1", type: "s7-read", connection: "c1", tags: ["Line.Setpoint"], interval: 0, int64: "string", wires: [["out"]] }, { id: "out", type: "helper" }]);
     const out = nextMessage(helper.getNode("out"));
     helper.getNode("r1").receive({});
     assert.equal((await out).payload, 1200);
@@ -82,7 +77,7 @@ describe("certificate import from files (Node-RED runtime, simulator)", function
   });
 
   it("editor import refuses a file that is not a certificate, naming it; nothing is written", async () => {
-    await load([connectionNode("c1", "PLC1", selfSigned, store, { forceConnectionState: 0 })]);
+    await loadFlow([connectionNode("c1", "PLC1", selfSigned, store, { forceConnectionState: 0 })]);
     const res = await helper.request().post("/s7-secure/c1/certificates/import").send({ name: "notes.pem", data: Buffer.from("not a certificate").toString("base64"), confirm: true }).set("Content-Type", "application/json");
     assert.equal(res.status, 400);
     assert.match((res.body as { error: string }).error, /^notes\.pem: not a certificate/);
@@ -92,7 +87,7 @@ describe("certificate import from files (Node-RED runtime, simulator)", function
   it("cert-trust import with a path (PEM .crt of a root CA) → issuers/; a controller it issued connects with no root CA in the connection", async () => {
     const caFile = path.join(dir, "plant-root.crt");
     fs.writeFileSync(caFile, caIssued.caCertificatePem!);
-    await load([
+    await loadFlow([
       { id: "ct", type: "cert-trust", storeDir: store, wires: [["results"]] },
       { id: "results", type: "helper" },
     ]);
@@ -108,7 +103,7 @@ describe("certificate import from files (Node-RED runtime, simulator)", function
     const issuers = ((await listed).payload as { issuers: { file: string }[] }).issuers;
     assert.deepEqual(issuers.map((c) => c.file), [r.file]);
     await helper.unload();
-    await load([connectionNode("c2", "PLC2", caIssued, store), { id: "r1", type: "s7-read", connection: "c2", tags: ["Line.Name"], interval: 0, int64: "string", wires: [["out"]] }, { id: "out", type: "helper" }]);
+    await loadFlow([connectionNode("c2", "PLC2", caIssued, store), { id: "r1", type: "s7-read", connection: "c2", tags: ["Line.Name"], interval: 0, int64: "string", wires: [["out"]] }, { id: "out", type: "helper" }]);
     const out = nextMessage(helper.getNode("out"));
     helper.getNode("r1").receive({});
     assert.equal((await out).payload, "PLC2");
@@ -116,7 +111,7 @@ describe("certificate import from files (Node-RED runtime, simulator)", function
   });
 
   it("cert-trust import with a Buffer (PEM of a self-signed controller) → trusted/; then the first connection is trusted", async () => {
-    await load([
+    await loadFlow([
       { id: "ct", type: "cert-trust", storeDir: store, wires: [["results"]] },
       { id: "results", type: "helper" },
     ]);
@@ -124,12 +119,12 @@ describe("certificate import from files (Node-RED runtime, simulator)", function
     helper.getNode("ct").receive({ action: "import", payload: Buffer.from(leafPem(selfSigned)), filename: "PLC_1.pem" });
     assert.equal(((await result).payload as { destination: string }).destination, "trusted");
     await helper.unload();
-    await load([connectionNode("c1", "PLC1", selfSigned, store)]);
+    await loadFlow([connectionNode("c1", "PLC1", selfSigned, store)]);
     await until("connected", () => stateOf(helper.getNode("c1"))?.state === "connected");
   });
 
   it("cert-trust import of a missing file is an error naming the file", async () => {
-    await load([
+    await loadFlow([
       { id: "ct", type: "cert-trust", storeDir: store, wires: [[]] },
       { id: "catcher", type: "catch", scope: null, uncaught: false, wires: [["caught"]] },
       { id: "caught", type: "helper" },
@@ -140,7 +135,7 @@ describe("certificate import from files (Node-RED runtime, simulator)", function
   });
 
   it("issuers/ without a redeploy: a connection refused as untrusted connects once the root CA file lands in issuers/", async () => {
-    await load([connectionNode("c2", "PLC2", caIssued, store, { reconnectMin: 60_000, reconnectMax: 60_000 })]);
+    await loadFlow([connectionNode("c2", "PLC2", caIssued, store, { reconnectMin: 60_000, reconnectMax: 60_000 })]);
     const c2 = helper.getNode("c2");
     await until("refused", () => stateOf(c2)?.lastError?.code === "ERR_S7_UNTRUSTED");
     fs.writeFileSync(path.join(store, "issuers", "plant-root.pem"), caIssued.caCertificatePem!);

@@ -3,10 +3,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Simulator } from "../../src/simulator/simulator.js";
 import { openStoreCount } from "../../src/trust/registry.js";
-import { connectionNode, helper, NODES, nextMessage, simConfig, tempDir, trustSimulator, until, type NodeUnderTest } from "../support/node-red.js";
+import { connectionNode, helper, loadFlow, nextMessage, simConfig, tempDir, trustSimulator, until, type NodeUnderTest } from "../support/node-red.js";
 
-const tab = { id: "t1", type: "tab", label: "test" };
-const inFlow = <T extends Record<string, unknown>>(n: T): T & { z: string } => ({ ...n, z: "t1" });
 
 describe("Node-RED nodes against simulated controllers (node-red-node-test-helper)", function () {
   this.timeout(60000);
@@ -42,9 +40,6 @@ describe("Node-RED nodes against simulated controllers (node-red-node-test-helpe
     { id: "caught", type: "helper" },
   ];
 
-  async function load(flow: Record<string, unknown>[], credentials: object = {}): Promise<void> {
-    await helper.load(NODES, [tab, ...flow.map((n) => (n.type === "s7-secure-connection" ? n : inFlow(n)))], credentials);
-  }
 
   it("runs on the Node-RED runtime under test", () => {
     const runtime = process.env.S7_TEST_NODE_RED ?? require.resolve("node-red");
@@ -55,7 +50,7 @@ describe("Node-RED nodes against simulated controllers (node-red-node-test-helpe
   });
 
   it("s7-read: one tag → the value in msg.payload and the tag in msg.topic; several → an object; msg.tags and msg.topic", async () => {
-    await load([
+    await loadFlow([
       connectionNode("c1", "PLC1", plc1, store),
       { id: "r1", type: "s7-read", connection: "c1", tags: [], interval: 0, int64: "string", wires: [["out"]] },
       { id: "r2", type: "s7-read", connection: "c1", tags: ["Line.Setpoint", "Line.Name", "AllTypes.LInt"], interval: 0, int64: "string", wires: [["out2"]] },
@@ -80,7 +75,7 @@ describe("Node-RED nodes against simulated controllers (node-red-node-test-helpe
   });
 
   it("s7-read: a failing tag is listed in msg.errors, the others still arrive, and a Catch node sees the error", async () => {
-    await load([
+    await loadFlow([
       connectionNode("c1", "PLC1", plc1, store),
       { id: "r1", type: "s7-read", connection: "c1", tags: ["Line.Setpoint", "Line.Missing"], interval: 0, int64: "bigint", wires: [["out"]] },
       { id: "catcher", type: "catch", scope: null, uncaught: false, wires: [["caught"]] },
@@ -98,7 +93,7 @@ describe("Node-RED nodes against simulated controllers (node-red-node-test-helpe
   });
 
   it("s7-read: its own interval polls the controller", async () => {
-    await load([
+    await loadFlow([
       connectionNode("c1", "PLC1", plc1, store),
       { id: "r1", type: "s7-read", connection: "c1", tags: ["Line.Counter"], interval: 150, int64: "bigint", wires: [["out"]] },
       { id: "out", type: "helper" },
@@ -110,7 +105,7 @@ describe("Node-RED nodes against simulated controllers (node-red-node-test-helpe
   });
 
   it("s7-write: one tag from msg.topic, several from an object, msg.result per tag; a bad value writes nothing and reaches Catch", async () => {
-    await load(writeWithCatch());
+    await loadFlow(writeWithCatch());
     let next = nextMessage(helper.getNode("out"));
     helper.getNode("w1").receive({ topic: "Line.Setpoint", payload: 777 });
     let msg = await next;
@@ -134,7 +129,7 @@ describe("Node-RED nodes against simulated controllers (node-red-node-test-helpe
   it("the WinCC scenario: PLC1 → PLC2 through the three system tags; values then come from PLC2 (its own certificate check via the imported root CA)", async () => {
     const caFile = path.join(store, "demo-root-ca.pem");
     fs.writeFileSync(caFile, plc2.caCertificatePem!);
-    await load([
+    await loadFlow([
       connectionNode("c1", "PLC1", plc1, store, { rootCAFiles: caFile }),
       { id: "sw", type: "s7-switch-connection", connection: "c1", wires: [["state"]] },
       { id: "r1", type: "s7-read", connection: "c1", tags: ["Line.Name"], interval: 0, int64: "bigint", wires: [["out"]] },
@@ -175,7 +170,7 @@ describe("Node-RED nodes against simulated controllers (node-red-node-test-helpe
   it("a switch to a controller without Secure Communication is refused (no downgrade)", async () => {
     const legacy = await Simulator.start(simConfig("LEGACY", { secureCommunication: false }));
     try {
-      await load([
+      await loadFlow([
         connectionNode("c1", "PLC1", plc1, store),
         { id: "sw", type: "s7-switch-connection", connection: "c1", wires: [["state"]] },
         { id: "state", type: "helper" },
@@ -194,7 +189,7 @@ describe("Node-RED nodes against simulated controllers (node-red-node-test-helpe
 
   it("untrusted → trusted → connected without a redeploy; cert-trust reports the new certificate and trusts it", async () => {
     fs.rmSync(path.join(store, "trusted", "PLC1.der"));
-    await load([
+    await loadFlow([
       connectionNode("c1", "PLC1", plc1, store, { reconnectMin: 60_000, reconnectMax: 60_000 }),
       { id: "ct", type: "cert-trust", storeDir: store, wires: [["events"]] },
       { id: "r1", type: "s7-read", connection: "c1", tags: ["Line.Name"], interval: 0, int64: "bigint", wires: [["out"]] },
@@ -218,7 +213,7 @@ describe("Node-RED nodes against simulated controllers (node-red-node-test-helpe
 
   it("100 read nodes triggered together produce no more requests than ceil(100 / tagsPerReadMax)", async () => {
     const reads = Array.from({ length: 100 }, (_, i) => ({ id: `r${i}`, type: "s7-read", connection: "c1", tags: [`Line.Recipe.Steps[${i % 10}]`], interval: 0, int64: "bigint", wires: [["out"]] }));
-    await load([connectionNode("c1", "PLC1", plc1, store), ...reads, { id: "out", type: "helper" }]);
+    await loadFlow([connectionNode("c1", "PLC1", plc1, store), ...reads, { id: "out", type: "helper" }]);
     // Warm up: connect and resolve the tags once.
     let count = 0;
     helper.getNode("out").on("input", () => count++);
@@ -235,7 +230,7 @@ describe("Node-RED nodes against simulated controllers (node-red-node-test-helpe
 
   it("admin endpoints: certificate list, one-click trust, browse of the deployed connection; 404 for an unknown id", async () => {
     fs.rmSync(path.join(store, "trusted", "PLC1.der"));
-    await load([connectionNode("c1", "PLC1", plc1, store, { reconnectMin: 60_000, reconnectMax: 60_000 })]);
+    await loadFlow([connectionNode("c1", "PLC1", plc1, store, { reconnectMin: 60_000, reconnectMax: 60_000 })]);
     await until("certificate stored", () => fs.readdirSync(path.join(store, "untrusted")).length === 1);
     const list = await helper.request().get("/s7-secure/c1/certificates");
     assert.equal(list.status, 200);
@@ -255,7 +250,7 @@ describe("Node-RED nodes against simulated controllers (node-red-node-test-helpe
   it("a redeploy leaves no socket, store watcher or timer behind", async () => {
     const storesBefore = openStoreCount();
     for (let i = 0; i < 3; i++) {
-      await load([connectionNode("c1", "PLC1", plc1, store), { id: "r1", type: "s7-read", connection: "c1", tags: ["Line.Counter"], interval: 100, int64: "bigint", wires: [[]] }]);
+      await loadFlow([connectionNode("c1", "PLC1", plc1, store), { id: "r1", type: "s7-read", connection: "c1", tags: ["Line.Counter"], interval: 100, int64: "bigint", wires: [[]] }]);
       await until("connected", () => plc1.stats.connectionsOpen >= 1);
       await helper.unload();
     }
@@ -275,7 +270,7 @@ describe("Node-RED nodes against simulated controllers (node-red-node-test-helpe
       .at(-1)?.args[0] ?? {};
 
   it("a polling s7-read reports a failing tag once, then only its yellow status; a read by message reports every time", async () => {
-    await load([
+    await loadFlow([
       connectionNode("c1", "PLC1", plc1, store),
       { id: "poll", type: "s7-read", connection: "c1", tags: ["Line.Counter", "Line.Missing"], interval: 100, int64: "string", wires: [["out"]] },
       { id: "onMsg", type: "s7-read", connection: "c1", tags: ["Line.Counter", "Line.Missing"], interval: 0, int64: "string", wires: [["out2"]] },
@@ -308,7 +303,7 @@ describe("Node-RED nodes against simulated controllers (node-red-node-test-helpe
 
   it("a polling s7-read on an untrusted connection reports once, not on every poll", async () => {
     fs.rmSync(path.join(store, "trusted", "PLC1.der"));
-    await load([
+    await loadFlow([
       connectionNode("c1", "PLC1", plc1, store, { connectTimeout: 1000, reconnectMin: 100, reconnectMax: 200 }),
       { id: "poll", type: "s7-read", connection: "c1", tags: ["Line.Counter"], interval: 100, int64: "string", wires: [["out"]] },
       { id: "catcher", type: "catch", scope: null, uncaught: false, wires: [["caught"]] },
@@ -329,7 +324,7 @@ describe("Node-RED nodes against simulated controllers (node-red-node-test-helpe
   });
 
   it("s7-read: a successful read clears the tag-failure status", async () => {
-    await load([
+    await loadFlow([
       connectionNode("c1", "PLC1", plc1, store),
       { id: "r1", type: "s7-read", connection: "c1", tags: [], interval: 0, int64: "string", wires: [["out"]] },
       { id: "out", type: "helper" },
@@ -345,7 +340,7 @@ describe("Node-RED nodes against simulated controllers (node-red-node-test-helpe
   });
 
   it("s7-write: tags not written show as a yellow status, and the error names what was written", async () => {
-    await load(writeWithCatch());
+    await loadFlow(writeWithCatch());
     const caught = nextMessage(helper.getNode("caught"));
     helper.getNode("w1").receive({ payload: { "Line.Setpoint": 5, "Line.Missing": 1 } });
     const c = await caught;
@@ -356,7 +351,7 @@ describe("Node-RED nodes against simulated controllers (node-red-node-test-helpe
   it("s7-switch-connection: a rejected command shows until a command succeeds; the alternative controller shows by name", async () => {
     const caFile = path.join(store, "demo-root-ca.pem");
     fs.writeFileSync(caFile, plc2.caCertificatePem!);
-    await load([
+    await loadFlow([
       connectionNode("c1", "PLC1", plc1, store, { rootCAFiles: caFile }),
       { id: "sw", type: "s7-switch-connection", connection: "c1", wires: [["state"]] },
       { id: "r1", type: "s7-read", connection: "c1", tags: ["Line.Name"], interval: 0, int64: "string", wires: [["out"]] },
@@ -386,7 +381,7 @@ describe("Node-RED nodes against simulated controllers (node-red-node-test-helpe
     fs.rmSync(path.join(store, "trusted", "PLC1.der"));
     const other = await Simulator.start(simConfig("PLC3"));
     try {
-      await load([
+      await loadFlow([
         connectionNode("c1", "PLC1", plc1, store, { reconnectMin: 60_000, reconnectMax: 60_000 }),
         connectionNode("c3", "PLC3", other, store, { reconnectMin: 60_000, reconnectMax: 60_000 }),
       ]);

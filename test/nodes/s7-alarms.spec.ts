@@ -2,11 +2,9 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Simulator } from "../../src/simulator/simulator.js";
-import { collect, connectionNode, helper, NODES, simConfig, tempDir, trustSimulator, until, type NodeUnderTest } from "../support/node-red.js";
+import { collect, connectionNode, helper, loadFlow, NODES, simConfig, tempDir, trustSimulator, until, type NodeUnderTest } from "../support/node-red.js";
 
 const ALARMS_NODE = require(path.resolve(__dirname, "..", "..", "nodes", "s7-alarms.js")) as unknown;
-const tab = { id: "t1", type: "tab", label: "test" };
-const inFlow = <T extends Record<string, unknown>>(n: T): T & { z: string } => ({ ...n, z: "t1" });
 
 
 /** Status texts with their fill ("key/fill"); the test runtime shows catalogue keys (the real texts are checked in test/examples). */
@@ -40,14 +38,17 @@ describe("s7-alarms in a Node-RED runtime", function () {
   });
 
   async function load(): Promise<{ out: Record<string, unknown>[]; caught: Record<string, unknown>[]; node: NodeUnderTest }> {
-    await helper.load([...NODES, ALARMS_NODE], [
-      tab,
-      connectionNode("c1", "PLC1", plc, store),
-      inFlow({ id: "a1", type: "s7-alarms", connection: "c1", language: "de-DE", wires: [["out"]] }),
-      inFlow({ id: "out", type: "helper" }),
-      inFlow({ id: "catcher", type: "catch", scope: null, uncaught: false, wires: [["caught"]] }),
-      inFlow({ id: "caught", type: "helper" }),
-    ]);
+    await loadFlow(
+      [
+        connectionNode("c1", "PLC1", plc, store),
+        { id: "a1", type: "s7-alarms", connection: "c1", language: "de-DE", wires: [["out"]] },
+        { id: "out", type: "helper" },
+        { id: "catcher", type: "catch", scope: null, uncaught: false, wires: [["caught"]] },
+        { id: "caught", type: "helper" },
+      ],
+      {},
+      [...NODES, ALARMS_NODE],
+    );
     const node = helper.getNode("a1");
     return { out: collect(helper.getNode("out")), caught: collect(helper.getNode("caught")), node };
   }

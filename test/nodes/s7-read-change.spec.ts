@@ -1,10 +1,8 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import { Simulator } from "../../src/simulator/simulator.js";
-import { collect, connectionNode, helper, NODES, simConfig, tempDir, trustSimulator, until, type NodeUnderTest } from "../support/node-red.js";
+import { collect, connectionNode, helper, loadFlow, simConfig, tempDir, trustSimulator, until, type NodeUnderTest } from "../support/node-red.js";
 
-const tab = { id: "t1", type: "tab", label: "test" };
-const inFlow = <T extends Record<string, unknown>>(n: T): T & { z: string } => ({ ...n, z: "t1" });
 
 
 function statusTexts(node: NodeUnderTest): string[] {
@@ -29,12 +27,9 @@ describe("s7-read on change (pushed by the controller) in a Node-RED runtime", f
     fs.rmSync(store, { recursive: true, force: true });
   });
 
-  async function load(flow: Record<string, unknown>[]): Promise<void> {
-    await helper.load(NODES, [tab, ...flow.map((n) => (n.type === "s7-secure-connection" ? n : inFlow(n)))]);
-  }
 
   it("emits the full set once, then only on change (one object of the changed tags), with the controller's timestamp", async () => {
-    await load([
+    await loadFlow([
       connectionNode("c1", "PLC1", plc, store),
       { id: "r1", type: "s7-read", connection: "c1", tags: ["Line.Setpoint", "Line.Name"], interval: 100, trigger: "change", changeOutput: "object", int64: "string", wires: [["out"]] },
       { id: "out", type: "helper" },
@@ -62,7 +57,7 @@ describe("s7-read on change (pushed by the controller) in a Node-RED runtime", f
   });
 
   it("one message per changed tag, msg.topic = the tag", async () => {
-    await load([
+    await loadFlow([
       connectionNode("c1", "PLC1", plc, store),
       { id: "r1", type: "s7-read", connection: "c1", tags: ["Line.Setpoint", "Line.Name"], interval: 100, trigger: "change", changeOutput: "perTag", int64: "string", wires: [["out"]] },
       { id: "out", type: "helper" },
@@ -80,7 +75,7 @@ describe("s7-read on change (pushed by the controller) in a Node-RED runtime", f
     await plc.stop();
     plc = await Simulator.start(simConfig("PLC1", { subscriptionItemsMax: 1 }));
     trustSimulator(store, plc);
-    await load([
+    await loadFlow([
       connectionNode("c1", "PLC1", plc, store),
       { id: "r1", type: "s7-read", connection: "c1", tags: ["Line.Setpoint", "Line.Name"], interval: 200, trigger: "change", changeOutput: "object", int64: "string", wires: [["out"]] },
       { id: "out", type: "helper" },
@@ -98,7 +93,7 @@ describe("s7-read on change (pushed by the controller) in a Node-RED runtime", f
     await plc.stop();
     plc = await Simulator.start(simConfig("PLC1", { subscriptionItemsMax: 1 }));
     trustSimulator(store, plc);
-    await load([
+    await loadFlow([
       connectionNode("c1", "PLC1", plc, store),
       { id: "r1", type: "s7-read", connection: "c1", tags: ["Line.Setpoint", "Line.Name"], interval: 200, trigger: "change", changeOutput: "object", int64: "string", wires: [["out"]] },
       { id: "out", type: "helper" },
@@ -117,7 +112,7 @@ describe("s7-read on change (pushed by the controller) in a Node-RED runtime", f
   });
 
   it("a redeploy deletes the subscription and closes the push session", async () => {
-    await load([
+    await loadFlow([
       connectionNode("c1", "PLC1", plc, store),
       { id: "r1", type: "s7-read", connection: "c1", tags: ["Line.Setpoint"], interval: 100, trigger: "change", int64: "string", wires: [["out"]] },
       { id: "out", type: "helper" },

@@ -3,9 +3,8 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Simulator } from "../../src/simulator/simulator.js";
-import { connectionNode, helper, NODES, simConfig, tempDir, trustSimulator, until } from "../support/node-red.js";
+import { connectionNode, helper, NODES, simConfig, TAB, tempDir, trustSimulator, until } from "../support/node-red.js";
 
-const tab = { id: "t1", type: "tab", label: "test" };
 /** More FIFOs than libuv has pool threads (4 by default): a blocking read of each would starve every file operation. */
 const FIFOS = 8;
 
@@ -53,7 +52,7 @@ describe("Node-RED: FIFOs in one connection's store do not stall another connect
     fs.rmSync(healthy, { recursive: true, force: true });
   });
 
-  const flow = (): Record<string, unknown>[] => [tab, connectionNode("c1", "PLC1", plc1, hostile), connectionNode("c2", "PLC2", plc2, healthy)];
+  const flow = (): Record<string, unknown>[] => [TAB, connectionNode("c1", "PLC1", plc1, hostile), connectionNode("c2", "PLC2", plc2, healthy)];
 
   it("both connect; the FIFOs are logged once each; each certificates endpoint answers, the hostile one with its problem lines; a redeploy completes and answers again", async () => {
     await settles("the first deploy", helper.load(NODES, flow()));

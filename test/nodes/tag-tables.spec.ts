@@ -11,10 +11,8 @@ import * as fs from "node:fs";
 import { fixturePath } from "../../scripts/support/fixtures.js";
 import { Simulator } from "../../src/simulator/simulator.js";
 import { closedPort } from "../support/ports.js";
-import { collect, connectionNode, helper, NODES, nextMessage, simConfig, tempDir, trustSimulator, until, type NodeUnderTest } from "../support/node-red.js";
+import { collect, connectionNode, helper, loadFlow, nextMessage, simConfig, tempDir, trustSimulator, until, type NodeUnderTest } from "../support/node-red.js";
 
-const tab = { id: "t1", type: "tab", label: "test" };
-const inFlow = <T extends Record<string, unknown>>(n: T): T & { z: string } => ({ ...n, z: "t1" });
 const PLC_TAGS = fixturePath("tia", "simulator", "plc-tags.xml");
 const DB_LINE = fixturePath("tia", "simulator", "db-line.xml");
 const BROKEN = fixturePath("tia", "simulator", "broken.xml");
@@ -49,12 +47,9 @@ describe("tag tables in the nodes (Node-RED runtime, simulator)", function () {
     fs.rmSync(store, { recursive: true, force: true });
   });
 
-  async function load(flow: Record<string, unknown>[]): Promise<void> {
-    await helper.load(NODES, [tab, ...flow.map((n) => (n.type === "s7-secure-connection" ? n : inFlow(n)))], {});
-  }
 
   it("writes and reads a PLC tag by its table name: Speed_SP → %MW20 with the table's type Int", async () => {
-    await load([
+    await loadFlow([
       connectionNode("c1", "PLC1", plc, store, { tagTables: `${PLC_TAGS}\n${DB_LINE}\n` }),
       { id: "w1", type: "s7-write", connection: "c1", tag: "", wires: [["wrote"]] },
       { id: "r1", type: "s7-read", connection: "c1", tags: [], interval: 0, int64: "string", wires: [["out"]] },
@@ -81,7 +76,7 @@ describe("tag tables in the nodes (Node-RED runtime, simulator)", function () {
   });
 
   it("an on-change s7-read subscribes a table's PLC tag at its address and delivers it under the table name", async () => {
-    await load([
+    await loadFlow([
       connectionNode("c1", "PLC1", plc, store, { tagTables: `${PLC_TAGS}\n` }),
       { id: "w1", type: "s7-write", connection: "c1", tag: "Speed_SP", wires: [[]] },
       { id: "r1", type: "s7-read", connection: "c1", tags: ["Speed_SP"], trigger: "change", interval: 100, int64: "string", wires: [["out"]] },
@@ -103,7 +98,7 @@ describe("tag tables in the nodes (Node-RED runtime, simulator)", function () {
   });
 
   it("a Bool PLC tag is refused for writing as every absolute bit write is; a value outside the table's type (Int) is refused by that type", async () => {
-    await load([
+    await loadFlow([
       connectionNode("c1", "PLC1", plc, store, { tagTables: PLC_TAGS }),
       { id: "w1", type: "s7-write", connection: "c1", tag: "", wires: [["wrote"]] },
       { id: "catcher", type: "catch", scope: null, uncaught: false, wires: [["caught"]] },
@@ -119,7 +114,7 @@ describe("tag tables in the nodes (Node-RED runtime, simulator)", function () {
   });
 
   it("DB members as today; where the controller disagrees (another type, a member it lacks) the read warns and the controller wins", async () => {
-    await load([
+    await loadFlow([
       connectionNode("c1", "PLC1", plc, store, { tagTables: DB_LINE }),
       { id: "r1", type: "s7-read", connection: "c1", tags: ["Line.Setpoint", "Line.Speed", "Line.Ghost"], interval: 0, int64: "string", wires: [["out"]] },
       { id: "catcher", type: "catch", scope: null, uncaught: false, wires: [["caught"]] },
@@ -148,7 +143,7 @@ describe("tag tables in the nodes (Node-RED runtime, simulator)", function () {
   });
 
   it("a write to a DB member the controller lacks fails and warns, naming the table's type", async () => {
-    await load([
+    await loadFlow([
       connectionNode("c1", "PLC1", plc, store, { tagTables: DB_LINE }),
       { id: "w1", type: "s7-write", connection: "c1", tag: "", wires: [["wrote"]] },
       { id: "catcher", type: "catch", scope: null, uncaught: false, wires: [["caught"]] },
@@ -164,7 +159,7 @@ describe("tag tables in the nodes (Node-RED runtime, simulator)", function () {
   });
 
   it("a bad tag table file: one error naming file, line and element; nothing half-loaded, the users' status says so", async () => {
-    await load([
+    await loadFlow([
       connectionNode("c1", "PLC1", plc, store, { tagTables: `${PLC_TAGS}\n${BROKEN}` }),
       { id: "r1", type: "s7-read", connection: "c1", tags: ["Line.Setpoint"], interval: 0, int64: "string", wires: [["out"]] },
       { id: "catcher", type: "catch", scope: null, uncaught: false, wires: [["caught"]] },
@@ -186,7 +181,7 @@ describe("tag tables in the nodes (Node-RED runtime, simulator)", function () {
   });
 
   it("the tag picker endpoint: the tables beside the live browse, with types, addresses, comments and the controller's disagreements", async () => {
-    await load([connectionNode("c1", "PLC1", plc, store, { tagTables: `${PLC_TAGS}\n${DB_LINE}` })]);
+    await loadFlow([connectionNode("c1", "PLC1", plc, store, { tagTables: `${PLC_TAGS}\n${DB_LINE}` })]);
     const res = await helper.request().get("/s7-secure/c1/browse");
     assert.equal(res.status, 200, JSON.stringify(res.body));
     const body = res.body as { plc: { name: string } | null; tags: { tag: string }[]; table: { tag: string; kind: string; dataType: string; address?: string; comment: Record<string, string>; source: string; controllerType?: string | null; warning?: string }[] };
@@ -206,7 +201,7 @@ describe("tag tables in the nodes (Node-RED runtime, simulator)", function () {
 
   it("the tag picker endpoint offline (controller on a closed port): the tables alone, and why", async () => {
     const port = await closedPort();
-    await load([{ ...connectionNode("c1", "PLC1", plc, store, { tagTables: `${PLC_TAGS}\n${DB_LINE}`, connectTimeout: 1500 }), port }]);
+    await loadFlow([{ ...connectionNode("c1", "PLC1", plc, store, { tagTables: `${PLC_TAGS}\n${DB_LINE}`, connectTimeout: 1500 }), port }]);
     const res = await helper.request().get("/s7-secure/c1/browse");
     assert.equal(res.status, 200, JSON.stringify(res.body));
     const body = res.body as { plc: unknown; tags: unknown[]; offline?: string; table: { tag: string; dataType: string; controllerType?: unknown }[] };
@@ -219,7 +214,7 @@ describe("tag tables in the nodes (Node-RED runtime, simulator)", function () {
 
   it("without tag tables the browse endpoint is as before: a failure is a 502", async () => {
     const port = await closedPort();
-    await load([{ ...connectionNode("c1", "PLC1", plc, store, { connectTimeout: 1500 }), port }]);
+    await loadFlow([{ ...connectionNode("c1", "PLC1", plc, store, { connectTimeout: 1500 }), port }]);
     const res = await helper.request().get("/s7-secure/c1/browse");
     assert.equal(res.status, 502);
   });

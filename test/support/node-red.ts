@@ -45,6 +45,17 @@ const DIST = path.resolve(__dirname, "..", "..", "nodes");
 /* eslint-disable @typescript-eslint/no-require-imports */
 export const NODES = ["s7-secure-connection", "s7-read", "s7-write", "s7-switch-connection", "cert-trust"].map((n) => require(path.join(DIST, `${n}.js`)) as unknown);
 
+/** The flow tab the node tests put their nodes on. */
+export const TAB = { id: "t1", type: "tab", label: "test" };
+
+/** A node on TAB (config nodes stay global). */
+export const inFlow = <T extends Record<string, unknown>>(n: T): T & { z: string } => ({ ...n, z: TAB.id });
+
+/** Loads the package's nodes and `flow` on TAB, every node but the connections placed on it. */
+export async function loadFlow(flow: Record<string, unknown>[], credentials: object = {}, nodes: unknown[] = NODES): Promise<void> {
+  await helper.load(nodes, [TAB, ...flow.map((n) => (n.type === "s7-secure-connection" ? n : inFlow(n)))], credentials);
+}
+
 export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
