@@ -20,7 +20,7 @@ import { X509Certificate } from "node:crypto";
 import { ControllerSession } from "../src/client/controller-session.js";
 import { openSecureChannel } from "../src/transport/client-channel.js";
 import { acceptSecureChannel } from "../src/transport/server-channel.js";
-import type { CertificateVerifier, PeerCertificates, TrustVerdict, VerificationTarget } from "../src/transport/verifier.js";
+import type { CertificateSummary, CertificateVerifier, PeerCertificates, TrustVerdict, VerificationTarget } from "../src/transport/verifier.js";
 import { summarize } from "../src/trust/certificate-info.js";
 import { generateSelfSigned } from "../src/pki/certificates.js";
 import { Simulator } from "../src/simulator/simulator.js";
@@ -89,18 +89,22 @@ class Child {
   }
 }
 
-/** Accepts exactly the echo child's certificate: the floor is the handshake alone, without a store. */
-class PinnedFingerprint implements CertificateVerifier {
-  constructor(private readonly fingerprint256: string) {}
-  async verify(peer: PeerCertificates, _target: VerificationTarget): Promise<TrustVerdict> {
-    const summary = summarize(new X509Certificate(peer.leaf));
-    if (summary.fingerprint256 !== this.fingerprint256) throw new Error("not the echo child's certificate");
-    return { certificate: summary, trustedBy: "store", revocationChecked: false, warnings: [] };
+/**
+ * Accepts exactly the echo child's certificate, by its bytes: the floor is the handshake
+ * alone, without a store and without parsing the certificate.
+ */
+class PinnedCertificate implements CertificateVerifier {
+  private readonly der: Buffer;
+  private readonly summary: CertificateSummary;
+  constructor(certPem: string) {
+    const x = new X509Certificate(certPem);
+    this.der = x.raw;
+    this.summary = summarize(x);
   }
-}
-
-function fingerprintOf(certPem: string): string {
-  return new X509Certificate(certPem).fingerprint256.replace(/:/g, "").toLowerCase();
+  async verify(peer: PeerCertificates, _target: VerificationTarget): Promise<TrustVerdict> {
+    if (!peer.leaf.equals(this.der)) throw new Error("not the echo child's certificate");
+    return { certificate: this.summary, trustedBy: "store", revocationChecked: false, warnings: [] };
+  }
 }
 
 /** An echo channel on 127.0.0.1: `once()` sends `requestBytes` and waits for the answer. */
@@ -133,7 +137,7 @@ export async function twoProcess(input: TwoProcessInput): Promise<Results> {
     // --- connect against the handshake floor, alternating ------------------------------------
     const connects: number[] = [];
     const handshakes: number[] = [];
-    const pinned = new PinnedFingerprint(fingerprintOf(echoOne.ready.certPem));
+    const pinned = new PinnedCertificate(echoOne.ready.certPem);
     for (let i = 0; i < (input.quick ? 20 : 60); i++) {
       let session: ControllerSession | undefined;
       connects.push(await timed(async () => void (session = await open())));
@@ -151,7 +155,7 @@ export async function twoProcess(input: TwoProcessInput): Promise<Results> {
 
     // --- one-tag read latency against the echo floor ---------------------------------------
     const s = await open();
-    const echo = await echoChannel(echoOne.ready.port, new PinnedFingerprint(fingerprintOf(echoOne.ready.certPem)), input.oneTag.request);
+    const echo = await echoChannel(echoOne.ready.port, new PinnedCertificate(echoOne.ready.certPem), input.oneTag.request);
     for (let i = 0; i < warmup; i++) {
       await s.read(["Bench.T1"]);
       await echo.once();
@@ -177,7 +181,7 @@ export async function twoProcess(input: TwoProcessInput): Promise<Results> {
     // --- 1 000-tag read against requests × echo round trip -------------------------------------
     const tags = Array.from({ length: 1000 }, (_, i) => `Bench.T${i}`);
     await s.read(tags);
-    const bulkEcho = await echoChannel(echoBulk.ready.port, new PinnedFingerprint(fingerprintOf(echoBulk.ready.certPem)), input.bulk.request);
+    const bulkEcho = await echoChannel(echoBulk.ready.port, new PinnedCertificate(echoBulk.ready.certPem), input.bulk.request);
     for (let i = 0; i < warmup / 10; i++) await bulkEcho.once();
     const bulkRounds = input.quick ? 20 : 60;
     const bulk: number[] = [];

@@ -57,6 +57,8 @@ interface PreparedTag {
 
 export class TagIO {
   private readonly resolved = new Map<string, Promise<PreparedTag>>();
+  /** The same tags once resolved: a read of known tags then waits for nothing but the controller. */
+  private readonly ready = new Map<string, PreparedTag>();
   /** Tags resolved through the symbol table (candidates for re-resolution). */
   private readonly symbolicTags = new Set<string>();
 
@@ -69,6 +71,7 @@ export class TagIO {
   /** Forgets resolved tags and the symbol table. */
   invalidate(): void {
     this.resolved.clear();
+    this.ready.clear();
     this.symbols.invalidate();
   }
 
@@ -127,7 +130,7 @@ export class TagIO {
   // -------------------------------------------------------------------------
 
   private async readOnce(tags: readonly string[]): Promise<ReadOutcome[]> {
-    const prepared = await Promise.all(tags.map((t) => this.prepare(t).then((p) => p, (err: unknown) => asError(err, t, this.service.plc))));
+    const prepared = this.allReady(tags) ?? (await Promise.all(tags.map((t) => this.prepare(t).then((p) => p, (err: unknown) => asError(err, t, this.service.plc)))));
     const addresses: ItemAddress[] = [];
     const owners: number[] = [];
     prepared.forEach((p, i) => {
@@ -256,11 +259,29 @@ export class TagIO {
     });
   }
 
+  /** The prepared tags when every one is resolved already, else undefined. */
+  private allReady(tags: readonly string[]): PreparedTag[] | undefined {
+    const out: PreparedTag[] = new Array(tags.length);
+    for (let i = 0; i < tags.length; i++) {
+      const p = this.ready.get(tags[i]!);
+      if (p === undefined) return undefined;
+      out[i] = p;
+    }
+    return out;
+  }
+
   private prepare(text: string): Promise<PreparedTag> {
     let p = this.resolved.get(text);
     if (p === undefined) {
-      p = this.resolve(text);
-      p.catch(() => this.resolved.delete(text));
+      const resolving = this.resolve(text);
+      p = resolving;
+      resolving.then(
+        (tag) => {
+          // Kept only while this resolution is the current one (an invalidate may have come between).
+          if (this.resolved.get(text) === resolving) this.ready.set(text, tag);
+        },
+        () => this.resolved.delete(text),
+      );
       this.resolved.set(text, p);
     }
     return p;

@@ -36,6 +36,13 @@ export class ByteReader {
     return this.pos >= this.end;
   }
 
+  /** Whether the bytes from the current position on begin with `prefix` (nothing is read). */
+  startsWith(prefix: Uint8Array): boolean {
+    if (this.end - this.pos < prefix.length) return false;
+    for (let i = 0; i < prefix.length; i++) if (this.buf[this.pos + i] !== prefix[i]) return false;
+    return true;
+  }
+
   /** Throws unless `n` more bytes are available. */
   need(n: number, what = "value"): void {
     if (n < 0 || this.pos + n > this.end) {
@@ -131,6 +138,15 @@ export class ByteReader {
   }
 
   /** A copy of the next `n` bytes. */
+  /** The next `n` bytes without copying them (for a caller that only looks at them). */
+  view(n: number, what = "bytes"): Buffer {
+    this.need(n, what);
+    const b = this.buf;
+    const out = Buffer.from(b.buffer, b.byteOffset + this.pos, n);
+    this.pos += n;
+    return out;
+  }
+
   bytes(n: number, what = "bytes"): Buffer {
     this.need(n, what);
     const out = Buffer.from(this.buf.subarray(this.pos, this.pos + n));
@@ -287,14 +303,13 @@ export class ByteWriter {
     if (!Number.isInteger(value) || value < 0 || value > MASK32) {
       throw new RangeError(`UInt32 VLQ value out of range: ${value}`);
     }
-    let v = value >>> 0;
-    const groups: number[] = [v & 0x7f];
-    v = v >>> 7;
-    while (v > 0) {
-      groups.push((v & 0x7f) | 0x80);
-      v = v >>> 7;
-    }
-    for (let i = groups.length - 1; i >= 0; i--) this.u8(groups[i]!);
+    const v = value >>> 0;
+    // Most significant group first; every group but the last has the continuation bit.
+    let shift = 0;
+    while (shift < 28 && v >>> (shift + 7) !== 0) shift += 7;
+    this.ensure(shift / 7 + 1);
+    for (; shift > 0; shift -= 7) this.buf[this.len++] = ((v >>> shift) & 0x7f) | 0x80;
+    this.buf[this.len++] = v & 0x7f;
     return this;
   }
 

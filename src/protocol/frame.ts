@@ -153,23 +153,18 @@ export class FrameParser {
     return out;
   }
 
-  /** Copies `n` buffered bytes starting at `offset` without merging the chunks. */
-  private peekAt(offset: number, n: number): Buffer {
-    const out = Buffer.allocUnsafe(n);
-    let written = 0;
+  /** The buffered byte at `offset` (the caller knows it is there), without merging the chunks. */
+  private byteAt(offset: number): number {
     let skip = offset;
     for (const chunk of this.buffered) {
-      if (skip >= chunk.length) {
-        skip -= chunk.length;
-        continue;
-      }
-      const part = chunk.subarray(skip, Math.min(chunk.length, skip + n - written));
-      part.copy(out, written);
-      written += part.length;
-      skip = 0;
-      if (written === n) break;
+      if (skip < chunk.length) return chunk[skip]!;
+      skip -= chunk.length;
     }
-    return out;
+    return -1;
+  }
+
+  private u16At(offset: number): number {
+    return (this.byteAt(offset) << 8) | this.byteAt(offset + 1);
   }
 
   private take(n: number): Buffer {
@@ -185,12 +180,12 @@ export class FrameParser {
     // Loops over the fragments of one PDU; returns at the first complete message.
     for (;;) {
       if (this.bufferedBytes < FRAME_HEADER) return undefined;
-      const header = this.peekAt(0, FRAME_HEADER);
-      if (header[0] !== FRAME_MAGIC) {
-        throw new ProtocolError(`S7CommPlus frame does not start with 0x72 (got 0x${header[0]!.toString(16).padStart(2, "0")})`);
+      const magic = this.byteAt(0);
+      if (magic !== FRAME_MAGIC) {
+        throw new ProtocolError(`S7CommPlus frame does not start with 0x72 (got 0x${magic.toString(16).padStart(2, "0")})`);
       }
-      const version = header[1]!;
-      const length = header.readUInt16BE(2);
+      const version = this.byteAt(1);
+      const length = this.u16At(2);
 
       if (version === ProtocolVersion.SystemEvent || version === ProtocolVersion.KeepAlive) {
         if (this.bufferedBytes < FRAME_HEADER + length) return undefined;
@@ -209,13 +204,14 @@ export class FrameParser {
       }
       // The frame's data plus the next header decide whether the PDU ends here.
       if (this.bufferedBytes < FRAME_HEADER + length + FRAME_HEADER) return undefined;
-      const following = this.peekAt(FRAME_HEADER + length, FRAME_HEADER);
+      const at = FRAME_HEADER + length;
+      const ends = this.byteAt(at) === FRAME_MAGIC && this.byteAt(at + 1) === version && this.u16At(at + 2) === 0;
       const data = this.take(FRAME_HEADER + length).subarray(FRAME_HEADER);
       this.partial.push(data);
       this.partialBytes += data.length;
       this.partialVersion = version;
       this.partialFragments++;
-      if (following[0] === FRAME_MAGIC && following[1] === version && following.readUInt16BE(2) === 0) {
+      if (ends) {
         this.take(FRAME_HEADER);
         const pdu = this.partial.length === 1 ? this.partial[0]! : Buffer.concat(this.partial);
         const fragments = this.partialFragments;

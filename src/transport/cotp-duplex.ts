@@ -13,13 +13,14 @@ import type { CotpLink } from "./cotp-link.js";
 import { RecordBoundaryCounter, emptyFramingStats, type FramingStats } from "./framing-stats.js";
 
 const TLS_RECORD_HEADER = 5;
+const EMPTY = Buffer.alloc(0);
 /** Bytes accepted in DTs without EOT before the stream is treated as hostile. */
 export const DEFAULT_MAX_SEGMENTED_BYTES = 64 * 1024;
 
 export class CotpDuplex extends Duplex {
   /** Largest DT payload: TPDU size minus TPKT and DT headers. */
   readonly maxPayload: number;
-  private pending: Buffer = Buffer.alloc(0);
+  private pending: Buffer = EMPTY;
   private segmented = 0;
   private readonly counter: RecordBoundaryCounter;
 
@@ -52,19 +53,27 @@ export class CotpDuplex extends Duplex {
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
     // Cut the TLS output at record boundaries so that each record travels in its own DT.
     let data = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
-    while (data.length >= TLS_RECORD_HEADER) {
-      const recordLength = TLS_RECORD_HEADER + data.readUInt16BE(3);
-      if (data.length < recordLength) break;
-      this.sendRecord(data.subarray(0, recordLength));
-      data = data.subarray(recordLength);
+    // The DTs of one TLS write (a handshake flight is several records) leave in one send
+    // call: each still its own TPKT packet, without a system call and a TCP segment apiece.
+    const socket = this.link.socket;
+    socket.cork();
+    try {
+      while (data.length >= TLS_RECORD_HEADER) {
+        const recordLength = TLS_RECORD_HEADER + data.readUInt16BE(3);
+        if (data.length < recordLength) break;
+        this.sendRecord(data.subarray(0, recordLength));
+        data = data.subarray(recordLength);
+      }
+    } finally {
+      socket.uncork();
     }
-    this.pending = Buffer.from(data);
+    this.pending = data.length > 0 ? Buffer.from(data) : EMPTY;
     callback();
   }
 
   override _final(callback: (err?: Error | null) => void): void {
     if (this.pending.length > 0) this.sendRecord(this.pending);
-    this.pending = Buffer.alloc(0);
+    this.pending = EMPTY;
     this.link.socket.end();
     callback();
   }

@@ -65,6 +65,7 @@ export class SecureChannel extends EventEmitter {
   private readonly outbox: Buffer[] = [];
   private writing = false;
   private endWhenFlushed = false;
+  private peer: PeerCertificates | undefined;
 
   constructor(init: SecureChannelInit) {
     super();
@@ -83,18 +84,24 @@ export class SecureChannel extends EventEmitter {
     // Events are attached by start(): the caller first decides whether to keep the channel.
   }
 
-  /** The certificates the peer presented (client side). */
+  /**
+   * The certificates the peer presented (client side), read once. The leaf
+   * alone is cheap; walking the chain makes Node describe every certificate
+   * (about 0.2 ms), so the issuers are read only when someone asks for them,
+   * which a trusted self-signed certificate never makes the verifier do.
+   */
   get peerCertificates(): PeerCertificates {
-    const chain: Buffer[] = [];
-    let cert = this.tls.getPeerCertificate(true);
-    const seen = new Set<string>();
-    while (cert && cert.raw && !seen.has(cert.fingerprint256)) {
-      seen.add(cert.fingerprint256);
-      chain.push(cert.raw);
-      cert = cert.issuerCertificate;
-    }
-    const [leaf = Buffer.alloc(0), ...intermediates] = chain;
-    return { leaf, intermediates };
+    if (this.peer !== undefined) return this.peer;
+    const tls = this.tls;
+    const leaf = tls.getPeerCertificate(false)?.raw ?? Buffer.alloc(0);
+    let intermediates: Buffer[] | undefined;
+    this.peer = {
+      leaf,
+      get intermediates(): Buffer[] {
+        return (intermediates ??= issuersSent(tls));
+      },
+    };
+    return this.peer;
   }
 
   get isClosed(): boolean {
@@ -220,4 +227,17 @@ export class SecureChannel extends EventEmitter {
     this.link.socket.destroy();
     this.emit("close", err);
   }
+}
+
+/** The certificates after the leaf in the chain the peer sent, in order (DER). */
+function issuersSent(tls: TLSSocket): Buffer[] {
+  const chain: Buffer[] = [];
+  let cert = tls.getPeerCertificate(true);
+  const seen = new Set<string>();
+  while (cert && cert.raw && !seen.has(cert.fingerprint256)) {
+    seen.add(cert.fingerprint256);
+    chain.push(cert.raw);
+    cert = cert.issuerCertificate;
+  }
+  return chain.slice(1);
 }

@@ -34,22 +34,49 @@ export function versionRange(versions: readonly TlsVersionName[]): { minVersion:
   return { minVersion: has12 ? "TLSv1.2" : "TLSv1.3", maxVersion: has13 ? "TLSv1.3" : "TLSv1.2" };
 }
 
+/**
+ * Contexts are made once per set of settings and shared by every connection
+ * that uses them, as a TLS server does: making one loads the key and
+ * certificate and sets up OpenSSL's context, which took about a tenth of a
+ * connect. Sharing resumes nothing: tickets are off, and the client never
+ * offers a session (client-channel.ts refuses a resumed one).
+ */
+const MAX_CONTEXTS = 32;
+const contexts = new Map<string, tls.SecureContext>();
+
+function sharedContext(key: string, make: () => tls.SecureContext): tls.SecureContext {
+  const known = contexts.get(key);
+  if (known !== undefined) return known;
+  // Made first: settings TLS refuses throw here and are never kept.
+  const made = make();
+  if (contexts.size >= MAX_CONTEXTS) contexts.delete(contexts.keys().next().value as string);
+  contexts.set(key, made);
+  return made;
+}
+
 export function clientContext(versions: readonly TlsVersionName[]): tls.SecureContext {
-  return tls.createSecureContext({
-    ...versionRange(versions),
-    ecdhCurve: CLIENT_GROUPS,
-    ciphers: CIPHERS,
-    secureOptions: SECURE_OPTIONS,
-  } as tls.SecureContextOptions);
+  const range = versionRange(versions);
+  return sharedContext(`client\0${range.minVersion}\0${range.maxVersion}`, () =>
+    tls.createSecureContext({
+      ...range,
+      ecdhCurve: CLIENT_GROUPS,
+      ciphers: CIPHERS,
+      secureOptions: SECURE_OPTIONS,
+    } as tls.SecureContextOptions),
+  );
 }
 
 export function serverContext(options: { key: string; cert: string; versions: readonly TlsVersionName[]; ciphers?: string }): tls.SecureContext {
-  return tls.createSecureContext({
-    key: options.key,
-    cert: options.cert,
-    ...versionRange(options.versions),
-    ecdhCurve: "X25519:P-256",
-    ciphers: options.ciphers ?? CIPHERS,
-    secureOptions: SECURE_OPTIONS,
-  } as tls.SecureContextOptions);
+  const range = versionRange(options.versions);
+  const ciphers = options.ciphers ?? CIPHERS;
+  return sharedContext(["server", range.minVersion, range.maxVersion, ciphers, options.cert, options.key].join("\0"), () =>
+    tls.createSecureContext({
+      key: options.key,
+      cert: options.cert,
+      ...range,
+      ecdhCurve: "X25519:P-256",
+      ciphers,
+      secureOptions: SECURE_OPTIONS,
+    } as tls.SecureContextOptions),
+  );
 }

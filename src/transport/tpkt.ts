@@ -58,9 +58,11 @@ export class TpktParser {
     const out: Buffer[] = [];
     for (;;) {
       if (this.buffered < TPKT_HEADER) break;
-      const head = this.peek(TPKT_HEADER);
+      // The header is nearly always inside the first chunk: read it there, without a copy.
+      const first = this.chunks[0]!;
+      const head = first.length >= TPKT_HEADER ? first : this.peek(TPKT_HEADER);
       if (head[0] !== TPKT_VERSION) throw new ProtocolError(`TPKT version ${head[0]} (expected 3)`);
-      const length = head.readUInt16BE(2);
+      const length = (head[2]! << 8) | head[3]!;
       if (length < TPKT_MIN_LENGTH) throw new ProtocolError(`TPKT length ${length} is below ${TPKT_MIN_LENGTH}`);
       if (length > TPKT_HARD_LIMIT) throw new ProtocolError(`TPKT length ${length} exceeds the ${TPKT_HARD_LIMIT}-byte limit`);
       if (length > this.expectedPacket && !this.oversizeReported) {
@@ -82,8 +84,13 @@ export class TpktParser {
   private take(n: number): Buffer {
     const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
     const packet = all.subarray(0, n);
+    if (all.length === n) {
+      this.chunks.length = 0;
+      this.buffered = 0;
+      return packet;
+    }
     const rest = all.subarray(n);
-    this.chunks = rest.length > 0 ? [rest] : [];
+    this.chunks = [rest];
     this.buffered = rest.length;
     return packet;
   }

@@ -3,10 +3,13 @@
  * and `trusted/crl/` under one folder. Regular files only and within size
  * caps (./store-file.ts): a FIFO, a device, a huge or an unreadable file is
  * a problem line, never a hang. Watched so that a person's changes (or the
- * cert-trust node's) take effect without a redeploy; a watched store keeps
- * what it read in memory and, at every verification, reads the folders
- * again only when an entry changed (name, inode, size or times). An
- * unwatched store (the command line) reads them at every call. Writes are atomic (temporary file + rename); file
+ * cert-trust node's) take effect without a redeploy. A watched store keeps
+ * what it read in memory: on a local file system whose change events are
+ * reliable (./watch-reliability.ts) a verification touches no file until a
+ * watcher reports a change, and then lists the folders and reads them again
+ * only when an entry changed (name, inode, size or times); elsewhere it lists
+ * them at every verification. An unwatched store (the command line) reads
+ * them at every call. Writes are atomic (temporary file + rename); file
  * names come from the CN and the SHA-256 and cannot leave their folder;
  * `untrusted/` is capped. The software never writes into `trusted/` or
  * `issuers/` on its own: only trust/import actions a person asked for do.
@@ -25,6 +28,7 @@ import { parseCrl, type ParsedCrl } from "./crl.js";
 import { pemToDer } from "./pem.js";
 import { readStoreFile, StoreFileProblem } from "./store-file.js";
 import { planCertificateImport, type CertificateImportPlan } from "./certificate-import.js";
+import { afterPendingEvents, watchEventsReliable } from "./watch-reliability.js";
 import { printable } from "../printable.js";
 
 export interface StoredCertificate extends CertificateSummary {
@@ -57,6 +61,11 @@ export interface StoreOptions {
   maxUntrustedBytes?: number;
   /** Re-scan interval when fs.watch misses events (ms). */
   pollMs?: number;
+  /**
+   * Whether the folders' change events may stand in for listing them at each
+   * verification. Default: decided from the file system (./watch-reliability.ts).
+   */
+  trustWatchEvents?: boolean;
 }
 
 const CERT_EXTENSIONS = new Set([".der", ".cer", ".crt", ".pem"]);
@@ -82,6 +91,22 @@ export class CertificateStore extends EventEmitter {
   /** Every entry of the three folders with its identity, size and times, as of the last scan. */
   private folderKey = "";
   private loadCount = 0;
+  private scanCount = 0;
+  /**
+   * Changes reported by the watchers (or made by the store) so far, and how many of them a
+   * finished catch-up had seen when it began: equal means the memory is up to date. Counters
+   * rather than a flag, so that a snapshot never takes the word of a catch-up still running.
+   */
+  private changesReported = 1;
+  private changesCaughtUp = 0;
+  /** A watcher reported something since the last scan (to notice a file system that drops events). */
+  private eventSinceScan = false;
+  /** All four folders are watched and their events can be relied on: snapshots may skip the file system. */
+  private eventsTrusted = false;
+  /** Counts watcher sets; a scan compares with the last one only when both ran under the same set. */
+  private watchGeneration = 0;
+  private lastScanGeneration = -1;
+  private trustWatchEvents: boolean | undefined;
 
   constructor(dir: string, options: StoreOptions = {}) {
     super();
@@ -89,6 +114,7 @@ export class CertificateStore extends EventEmitter {
     this.maxUntrusted = options.maxUntrusted ?? 50;
     this.maxUntrustedBytes = options.maxUntrustedBytes ?? 2 * 1024 * 1024;
     this.pollMs = options.pollMs ?? 2000;
+    this.trustWatchEvents = options.trustWatchEvents;
   }
 
   get trustedDir(): string {
@@ -122,23 +148,45 @@ export class CertificateStore extends EventEmitter {
 
   /** Everything in the store: read now, or (watched) as last read when no entry has changed since. */
   async snapshot(): Promise<StoreSnapshot> {
+    if (this.poll === undefined) {
+      await this.ensureFolders();
+      return this.load();
+    }
+    if (this.eventsTrusted && this.changesCaughtUp === this.changesReported && this.cache !== undefined) {
+      // No watcher has reported a change since the last catch-up. The event of a change made
+      // before this call is queued already: let the event loop deliver it, then decide.
+      await afterPendingEvents();
+      if (this.eventsTrusted && this.changesCaughtUp === this.changesReported && this.cache !== undefined && this.cache.key === this.folderKey) return this.cache.snapshot;
+    }
+    const seen = this.changesReported;
     await this.ensureFolders();
-    if (this.poll === undefined) return this.load();
-    // A watched store first catches up with the folders, so that every change a verification
-    // sees has been announced (a file added and removed between two polls is not lost), and
-    // reads them again only when an entry changed: the verdict inputs stay in memory.
+    // Watchers on the folders as they are now (one removed and made again is a new folder),
+    // set before the catch-up scan: a change after it is reported, one before it is listed.
+    this.rewatch();
+    // The catch-up: every change a verification sees has been announced (a file added and
+    // removed between two polls is not lost), and the folders are read again only when an
+    // entry changed.
     await this.scan();
     const key = this.folderKey;
-    if (this.cache !== undefined && this.cache.key === key) return this.cache.snapshot;
+    if (this.cache !== undefined && this.cache.key === key) {
+      this.caughtUp(seen);
+      return this.cache.snapshot;
+    }
     // The key is taken before reading: a change during the read is seen at the next snapshot.
     const snapshot = await this.load();
     this.cache = { key, snapshot };
+    this.caughtUp(seen);
     return snapshot;
   }
 
   /** How many times the folders were read and parsed (for tests: the work a snapshot did). */
   get loads(): number {
     return this.loadCount;
+  }
+
+  /** How many times the folders were listed (for tests: a snapshot served from memory lists nothing). */
+  get scans(): number {
+    return this.scanCount;
   }
 
   /** Everything in the store, read and parsed now. */
@@ -199,7 +247,7 @@ export class CertificateStore extends EventEmitter {
     if (fs.existsSync(path.join(this.untrustedDir, name))) return file;
     await atomicWrite(this.untrustedDir, name, der);
     await this.enforceCap(name);
-    this.scheduleScan();
+    this.changed();
     return file;
   }
 
@@ -213,7 +261,7 @@ export class CertificateStore extends EventEmitter {
     }
     const name = path.basename(found.file);
     await fsp.rename(path.join(this.dir, found.file), path.join(this.trustedDir, name));
-    this.scheduleScan();
+    this.changed();
     return { ...found, file: path.join("trusted", name) };
   }
 
@@ -224,7 +272,7 @@ export class CertificateStore extends EventEmitter {
     if (found === undefined) throw new S7Error("ERR_S7_STORE", `no certificate ${printable(id)} in trusted/`, { file: this.trustedDir });
     const name = safeFileName(parseCertificate(found.der));
     await fsp.rename(path.join(this.dir, found.file), path.join(this.untrustedDir, name));
-    this.scheduleScan();
+    this.changed();
     return { ...found, file: path.join("untrusted", name) };
   }
 
@@ -250,7 +298,7 @@ export class CertificateStore extends EventEmitter {
     const base = (filename ? path.basename(filename) : crl.issuer).replace(/\.(crl|der|pem)$/i, "").replace(/[^A-Za-z0-9_-]+/g, "_").slice(0, 48) || "crl";
     const name = `${base}-${fingerprint256(der).slice(0, 16)}.crl`;
     await atomicWrite(this.crlDir, name, der);
-    this.scheduleScan();
+    this.changed();
     return { file: path.join("trusted", "crl", name), crl };
   }
 
@@ -273,7 +321,7 @@ export class CertificateStore extends EventEmitter {
     // The same certificate waiting in untrusted/ is settled now.
     const waiting = snap.untrusted.find((c) => c.fingerprint256 === plan.certificate.fingerprint256);
     if (waiting !== undefined && plan.destination === "trusted") await fsp.rm(path.join(this.dir, waiting.file), { force: true });
-    this.scheduleScan();
+    this.changed();
     return { ...plan, file: path.join(plan.destination, name), alreadyPresent: false };
   }
 
@@ -292,18 +340,7 @@ export class CertificateStore extends EventEmitter {
   watch(): void {
     if (this.closed || this.poll) return;
     void this.ensureFolders()
-      .then(() => {
-        if (this.closed) return;
-        for (const d of [this.trustedDir, this.untrustedDir, this.crlDir, this.issuersDir]) {
-          try {
-            const w = fs.watch(d, () => this.scheduleScan());
-            w.on("error", () => undefined);
-            this.watchers.push(w);
-          } catch {
-            // The poll below still notices changes.
-          }
-        }
-      })
+      .then(() => this.rewatch())
       .catch((err: unknown) => this.emit("warning", (err as Error).message));
     this.scanning = this.fingerprintFolders().then((m) => {
       this.last ??= m;
@@ -314,8 +351,7 @@ export class CertificateStore extends EventEmitter {
 
   close(): void {
     this.closed = true;
-    for (const w of this.watchers) w.close();
-    this.watchers = [];
+    this.unwatch();
     if (this.poll) clearInterval(this.poll);
     if (this.debounce) clearTimeout(this.debounce);
     this.poll = undefined;
@@ -324,6 +360,42 @@ export class CertificateStore extends EventEmitter {
   }
 
   // -------------------------------------------------------------------------
+
+  /** (Re)places the watchers of the four folders; snapshots may rely on them only when all four are set. */
+  private rewatch(): void {
+    if (this.closed || this.poll === undefined) return;
+    this.unwatch();
+    this.watchGeneration++;
+    let all = true;
+    for (const d of [this.trustedDir, this.untrustedDir, this.crlDir, this.issuersDir]) {
+      try {
+        const w = fs.watch(d, () => this.changed());
+        w.on("error", () => {
+          // A watcher that failed reports nothing more: list the folders again from now on.
+          this.eventsTrusted = false;
+          this.changed();
+        });
+        this.watchers.push(w);
+      } catch {
+        // The poll and the catch-up of each snapshot still notice changes.
+        all = false;
+      }
+    }
+    this.eventsTrusted = all && (this.trustWatchEvents ?? watchEventsReliable(this.dir));
+  }
+
+  private unwatch(): void {
+    for (const w of this.watchers) w.close();
+    this.watchers = [];
+    this.eventsTrusted = false;
+  }
+
+  /** Something in the folders changed: the next snapshot catches up, and listeners hear of it. */
+  private changed(): void {
+    this.changesReported++;
+    this.eventSinceScan = true;
+    this.scheduleScan();
+  }
 
   private scheduleScan(): void {
     if (this.closed || this.debounce || this.poll === undefined) return;
@@ -341,7 +413,20 @@ export class CertificateStore extends EventEmitter {
   }
 
   private async scanOnce(): Promise<void> {
+    const keyBefore = this.folderKey;
+    const announced = this.eventSinceScan;
+    this.eventSinceScan = false;
+    // The last listing was made while the present watchers were already set: every change
+    // since then should have been reported.
+    const comparable = this.lastScanGeneration === this.watchGeneration;
+    const generation = this.watchGeneration;
     const now = await this.fingerprintFolders();
+    this.lastScanGeneration = generation;
+    if (comparable && generation === this.watchGeneration && this.folderKey !== keyBefore && !announced && !this.eventSinceScan && this.eventsTrusted) {
+      // The folders changed and no watcher said so: this file system drops events. Snapshots
+      // list the folders at every verification from now on.
+      this.trustWatchEventsOff();
+    }
     const before = this.last;
     this.last = now;
     if (before === undefined || this.closed) return;
@@ -374,8 +459,22 @@ export class CertificateStore extends EventEmitter {
     return { file };
   }
 
+  /** A catch-up that began when `seen` changes had been reported has finished. */
+  private caughtUp(seen: number): void {
+    if (seen > this.changesCaughtUp) this.changesCaughtUp = seen;
+  }
+
+  private trustWatchEventsOff(): void {
+    this.eventsTrusted = false;
+    this.changesReported++;
+    if (this.trustWatchEvents === false) return;
+    this.trustWatchEvents = false;
+    this.emit("warning", `certificate store ${printable(this.dir)}: a change on disk was not reported by the file system; the folders are listed at every verification from now on`);
+  }
+
   /** file → size:mtime for every file, to notice changes. */
   private async fingerprintFolders(): Promise<Map<string, string>> {
+    this.scanCount++;
     const out = new Map<string, string>();
     const key: string[] = [];
     // Every folder listed and every entry stat'ed at once: this runs before each verification,

@@ -30,9 +30,13 @@ import { pemToDer } from "./pem.js";
 import { loadPkijs } from "./pkijs.js";
 import { casBelow, pathFacts } from "./path-rules.js";
 import { weakKey, weakSignature } from "./crypto-floor.js";
+import { certificateOf, memoByCertificate } from "./certificate-memo.js";
 import { printable } from "../printable.js";
 
 type Pkijs = typeof import("pkijs");
+
+/** Whether a self-signed certificate's signature verifies with its own key (a fact of its DER). */
+const selfSignatureVerifies = memoByCertificate((x) => x.verify(x.publicKey));
 
 /** "CN=…, O=…" of a certificate, printable. */
 function subjectOf(x: X509Certificate): string {
@@ -89,7 +93,7 @@ export class DeviceCertificateVerifier implements CertificateVerifier {
     const pkijs = (this.pkijs ??= (await loadPkijs()).pkijs);
     let leaf: X509Certificate;
     try {
-      leaf = new X509Certificate(peer.leaf);
+      leaf = certificateOf(peer.leaf);
     } catch (err) {
       throw new S7Error("ERR_S7_TLS", `the controller's certificate cannot be read: ${(err as Error).message}`, { plc });
     }
@@ -98,7 +102,7 @@ export class DeviceCertificateVerifier implements CertificateVerifier {
     const snap = await this.store.snapshot();
     const warnings: TrustWarning[] = [];
     // The connection's own root CAs, then the root CAs imported into the store's issuers/.
-    const roots = [...this.roots, ...snap.issuers.map((c) => new X509Certificate(c.der))];
+    const roots = [...this.roots, ...snap.issuers.map((c) => certificateOf(c.der))];
 
     if (leaf.ca || pathFacts(leaf, pkijs).ca) {
       throw new S7Error("ERR_S7_CERT_USE", `the controller presented a CA certificate (CA:TRUE) as its own, SHA-256 ${fp}; refused`, { plc });
@@ -111,12 +115,12 @@ export class DeviceCertificateVerifier implements CertificateVerifier {
     let path: X509Certificate[];
     const exact = snap.trusted.find((c) => c.fingerprint256 === fp);
     if (exact !== undefined) {
-      if (summary.selfSigned && !leaf.verify(leaf.publicKey)) {
+      if (summary.selfSigned && !selfSignatureVerifies(leaf)) {
         throw new S7Error("ERR_S7_BAD_SIGNATURE", `the trusted self-signed certificate ${printable(exact.file)} (SHA-256 ${fp}) has a bad signature; refused`, { plc, file: exact.file });
       }
       if (!summary.selfSigned) {
         // A CA-issued certificate trusted by hand: its issuer's CRL still applies when we know the issuer.
-        const issuer = [...roots, ...peer.intermediates.map((d) => new X509Certificate(d))].find((c) => signedBy(leaf, c));
+        const issuer = [...roots, ...peer.intermediates.map((d) => certificateOf(d))].find((c) => signedBy(leaf, c));
         if (issuer) await this.checkRevocation([leaf, issuer], 0, snap, plc, warnings, fp);
       }
       trustedBy = "store";
@@ -166,7 +170,7 @@ export class DeviceCertificateVerifier implements CertificateVerifier {
 
   /** Leaf → … → a configured root; undefined when no root is reached. Throws on misuse and loops. */
   private buildChain(leaf: X509Certificate, roots: X509Certificate[], intermediates: Buffer[], pkijs: Pkijs, plc: string, fp: string): X509Certificate[] | undefined {
-    const pool = intermediates.map((d) => new X509Certificate(d));
+    const pool = intermediates.map((d) => certificateOf(d));
     const chain = [leaf];
     const seen = new Set([fingerprint256(leaf.raw)]);
     let current = leaf;

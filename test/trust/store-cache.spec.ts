@@ -1,10 +1,13 @@
 import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { S7Error } from "../../src/errors.js";
 import { generateCrl } from "../../src/pki/crl.js";
 import { CertificateStore } from "../../src/trust/store.js";
 import { DeviceCertificateVerifier } from "../../src/trust/verifier.js";
+import { watchEventsReliable } from "../../src/trust/watch-reliability.js";
 import { useTempStore } from "./temp-store.js";
 import { testPki, type TestPki } from "../support/pki.js";
 
@@ -62,5 +65,95 @@ describe("trust: a watched store keeps its verdict inputs in memory and still se
     fs.writeFileSync(crlFile, listing);
     fs.utimesSync(crlFile, mtime, mtime);
     await assert.rejects(verifier.verify(peer, target), refused("ERR_S7_REVOKED"));
+  });
+
+  it("on a file system with reliable change events, unchanged verifications do not even list the folders", async function () {
+    if (!watchEventsReliable(store.dir)) this.skip();
+    const verifier = new DeviceCertificateVerifier({ store });
+    const peer = { leaf: pki.selfSigned.der, intermediates: [] };
+    fs.writeFileSync(path.join(store.trustedDir, "plc.der"), pki.selfSigned.der);
+    assert.equal((await verifier.verify(peer, target)).trustedBy, "store");
+    const scans = store.scans;
+    const loads = store.loads;
+    for (let i = 0; i < 5; i++) assert.equal((await verifier.verify(peer, target)).trustedBy, "store");
+    assert.equal(store.scans, scans, "no folder listed");
+    assert.equal(store.loads, loads, "no file read");
+    fs.rmSync(path.join(store.trustedDir, "plc.der"));
+    await assert.rejects(verifier.verify(peer, target), refused("ERR_S7_UNTRUSTED"), "the removal is seen by the very next verification");
+    assert.ok(store.scans > scans);
+  });
+
+  it("two verifications at once after a change: neither is served from memory while the other is still catching up", async () => {
+    const verifier = new DeviceCertificateVerifier({ store });
+    const peer = { leaf: pki.selfSigned.der, intermediates: [] };
+    await assert.rejects(verifier.verify(peer, target), refused("ERR_S7_UNTRUSTED"));
+    await assert.rejects(verifier.verify(peer, target), refused("ERR_S7_UNTRUSTED"));
+    const name = fs.readdirSync(store.untrustedDir)[0]!;
+    fs.renameSync(path.join(store.untrustedDir, name), path.join(store.trustedDir, name));
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the watcher has reported the move
+    const [a, b] = await Promise.all([verifier.verify(peer, target), verifier.verify(peer, target)]);
+    assert.equal(a.trustedBy, "store");
+    assert.equal(b.trustedBy, "store");
+  });
+
+  it("a certificate moved into trusted/ by another process is accepted by the very next verification", async () => {
+    const verifier = new DeviceCertificateVerifier({ store });
+    const peer = { leaf: pki.selfSigned.der, intermediates: [] };
+    await assert.rejects(verifier.verify(peer, target), refused("ERR_S7_UNTRUSTED"));
+    await assert.rejects(verifier.verify(peer, target), refused("ERR_S7_UNTRUSTED"));
+    const name = fs.readdirSync(store.untrustedDir)[0]!;
+    const from = path.join(store.untrustedDir, name);
+    const to = path.join(store.trustedDir, name);
+    const moved = spawnSync(process.execPath, ["-e", `require("fs").renameSync(${JSON.stringify(from)}, ${JSON.stringify(to)})`]);
+    assert.equal(moved.status, 0, String(moved.stderr));
+    assert.equal((await verifier.verify(peer, target)).trustedBy, "store");
+  });
+
+  it("trusted/ removed and made again with the certificate in it → the next verification accepts it, and later changes are still seen", async () => {
+    const verifier = new DeviceCertificateVerifier({ store });
+    const peer = { leaf: pki.selfSigned.der, intermediates: [] };
+    await assert.rejects(verifier.verify(peer, target), refused("ERR_S7_UNTRUSTED"));
+    fs.rmSync(store.trustedDir, { recursive: true });
+    fs.mkdirSync(store.trustedDir);
+    fs.writeFileSync(path.join(store.trustedDir, "plc.der"), pki.selfSigned.der);
+    assert.equal((await verifier.verify(peer, target)).trustedBy, "store");
+    // The new folder is watched: a removal in it is seen at once.
+    fs.rmSync(path.join(store.trustedDir, "plc.der"));
+    await assert.rejects(verifier.verify(peer, target), refused("ERR_S7_UNTRUSTED"));
+  });
+});
+
+describe("trust: a store whose change events are not relied on lists its folders at every verification", function () {
+  this.timeout(30_000);
+  const tempStore = useTempStore("s7-cache-noevents-", { pollMs: 600_000, watch: true, trustWatchEvents: false });
+  let pki: TestPki;
+  before(() => {
+    pki = testPki();
+  });
+
+  it("lists the folders each time, reads the files only after a change", async () => {
+    const store = tempStore();
+    const verifier = new DeviceCertificateVerifier({ store });
+    const peer = { leaf: pki.selfSigned.der, intermediates: [] };
+    fs.writeFileSync(path.join(store.trustedDir, "plc.der"), pki.selfSigned.der);
+    await verifier.verify(peer, target);
+    const scans = store.scans;
+    const loads = store.loads;
+    for (let i = 0; i < 3; i++) await verifier.verify(peer, target);
+    assert.equal(store.scans, scans + 3);
+    assert.equal(store.loads, loads);
+  });
+
+  it("decides from the platform and the file system: only local Linux file systems are trusted", () => {
+    assert.equal(watchEventsReliable(os.tmpdir(), "darwin"), false);
+    assert.equal(watchEventsReliable(os.tmpdir(), "win32"), false);
+    assert.equal(watchEventsReliable(path.join(os.tmpdir(), "no-such-folder-s7")), false);
+    if (process.platform === "linux") {
+      const type = fs.statfsSync(os.tmpdir()).type;
+      // ext4 and tmpfs are what /tmp is on the machines the tests run on.
+      if (type === 0xef53 || type === 0x01021994) assert.equal(watchEventsReliable(os.tmpdir()), true);
+      const proc = watchEventsReliable("/proc");
+      assert.equal(proc, false, "/proc is not a file system whose changes pass as events");
+    }
   });
 });

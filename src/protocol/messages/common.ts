@@ -38,7 +38,7 @@ function singleVlq(bytes: Buffer): number | undefined | null {
  */
 export function readTail(r: ByteReader, fill = 4): IntegrityTail {
   const at = r.offset;
-  const rest = r.bytes(r.remaining);
+  const rest = r.view(r.remaining);
   const len = rest.length;
   if (len >= 1 + DIGEST_LENGTH && rest[len - 1 - DIGEST_LENGTH] === DIGEST_MARK) {
     const iid = singleVlq(rest.subarray(0, len - 1 - DIGEST_LENGTH));
@@ -137,13 +137,18 @@ export function writeObjectQualifier(w: ByteWriter, q?: ObjectQualifier): void {
 
 /** Whether a decoded qualifier is the standard one (then it is left out of decoded messages). */
 export function isStandardQualifier(q: ObjectQualifier): boolean {
-  const w = new ByteWriter(32);
+  const w = new ByteWriter(OBJECT_QUALIFIER.length + 8);
   writeObjectQualifier(w, q);
   return w.toBuffer().equals(OBJECT_QUALIFIER);
 }
 
 /** Reads a qualifier and returns it only when it differs from the standard bytes. */
 export function readQualifierField(r: ByteReader): ObjectQualifier | undefined {
+  // Nearly every message carries the standard bytes as they are: recognised without re-encoding.
+  if (r.startsWith(OBJECT_QUALIFIER)) {
+    r.view(OBJECT_QUALIFIER.length);
+    return undefined;
+  }
   const q = readObjectQualifier(r);
   return isStandardQualifier(q) ? undefined : q;
 }
