@@ -14,6 +14,8 @@
  * is the child side.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { PerformanceObserver } from "node:perf_hooks";
+import * as v8 from "node:v8";
 import * as net from "node:net";
 import * as readline from "node:readline";
 import { X509Certificate } from "node:crypto";
@@ -45,6 +47,10 @@ export interface TwoProcessInput {
 }
 
 type Results = Record<string, Record<string, number | string>>;
+
+const SYMBOLIC_TAG = "Bench.T1";
+/** An Int of the non-optimized block DB2 ("Abs"), read by address. */
+const ABSOLUTE_TAG = "DB2.DBW2";
 
 /** A child process that prints one JSON line when ready and answers "cpu" with its CPU time. */
 class Child {
@@ -87,6 +93,47 @@ class Child {
       this.proc.stdin!.end("stop\n");
     });
   }
+}
+
+/** `rounds` one-tag reads of `tag` one after another: latency of each, client CPU per read. */
+async function oneTagReads(s: ControllerSession, tag: string, rounds: number): Promise<{ latencies: number[]; clientCpuMicros: number }> {
+  const latencies: number[] = [];
+  const cpu = process.cpuUsage();
+  for (let i = 0; i < rounds; i++) latencies.push(await timed(() => s.read([tag])));
+  const used = process.cpuUsage(cpu);
+  return { latencies, clientCpuMicros: (used.user + used.system) / rounds };
+}
+
+/** Small enough to fit the young generation as a full collection leaves it. */
+const GARBAGE_BATCH = 40;
+const GARBAGE_BATCHES = 9;
+
+/**
+ * Heap growth over a batch of reads that saw no garbage collection, per read:
+ * what a read leaves for the collector. Batches with a collection are dropped.
+ */
+async function garbagePerRead(s: ControllerSession, tag: string): Promise<number | undefined> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) return undefined;
+  let collections = 0;
+  const observer = new PerformanceObserver((list) => (collections += list.getEntries().length));
+  observer.observe({ entryTypes: ["gc"] });
+  const perRead: number[] = [];
+  try {
+    for (let batch = 0; batch < 3 * GARBAGE_BATCHES && perRead.length < GARBAGE_BATCHES; batch++) {
+      gc();
+      await new Promise((resolve) => setTimeout(resolve, 5)); // the observer hears of the forced collection first
+      const seen = collections;
+      const before = v8.getHeapStatistics().used_heap_size;
+      for (let i = 0; i < GARBAGE_BATCH; i++) await s.read([tag]);
+      const after = v8.getHeapStatistics().used_heap_size;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      if (collections === seen) perRead.push((after - before) / GARBAGE_BATCH);
+    }
+  } finally {
+    observer.disconnect();
+  }
+  return perRead.length > 0 ? median(perRead) : undefined;
 }
 
 /**
@@ -157,25 +204,43 @@ export async function twoProcess(input: TwoProcessInput): Promise<Results> {
     const s = await open();
     const echo = await echoChannel(echoOne.ready.port, new PinnedCertificate(echoOne.ready.certPem), input.oneTag.request);
     for (let i = 0; i < warmup; i++) {
-      await s.read(["Bench.T1"]);
+      await s.read([SYMBOLIC_TAG]);
       await echo.once();
     }
-    const ours: number[] = [];
-    const floor: number[] = [];
+    for (let i = 0; i < warmup; i++) await s.read([ABSOLUTE_TAG]);
     const cpuBefore = await sim.child.cpuMicros();
-    const clientCpuBefore = process.cpuUsage();
-    for (let i = 0; i < rounds; i++) ours.push(await timed(() => s.read(["Bench.T1"])));
-    const clientCpu = process.cpuUsage(clientCpuBefore);
+    const symbolic = await oneTagReads(s, SYMBOLIC_TAG, rounds);
     const simCpuPerRead = ((await sim.child.cpuMicros()) - cpuBefore) / rounds;
+    const absolute = await oneTagReads(s, ABSOLUTE_TAG, rounds);
+    const symbolicGarbage = await garbagePerRead(s, SYMBOLIC_TAG);
+    const absoluteGarbage = await garbagePerRead(s, ABSOLUTE_TAG);
+    const floor: number[] = [];
     for (let i = 0; i < rounds; i++) floor.push(await timed(() => echo.once()));
     await echo.close();
+    const ours = symbolic.latencies;
     results["two processes: one-tag read latency"] = {
       ...latencyFigures(ours, floor),
       "ours p99 / p50": round(percentile(ours, 99) / median(ours)),
       "goal": "≤ 1.3× floor; p99 ≤ 2.5× p50",
-      "client CPU µs per read": round((clientCpu.user + clientCpu.system) / rounds, 1),
+      "client CPU µs per read": round(symbolic.clientCpuMicros, 1),
       "simulator CPU µs per read": round(simCpuPerRead, 1),
       "request/answer bytes": `${input.oneTag.request}/${input.oneTag.answer}`,
+    };
+    const abs = absolute.latencies;
+    const garbage = (g: number | undefined): number | string => (g === undefined ? "needs --expose-gc" : Math.round(g));
+    results["two processes: symbolic and absolute one-tag reads"] = {
+      "symbolic p50 ms": round(median(ours), 3),
+      "symbolic p99 / p50": round(percentile(ours, 99) / median(ours)),
+      "absolute p50 ms": round(median(abs), 3),
+      "absolute p99 / p50": round(percentile(abs, 99) / median(abs)),
+      "goal p99 / p50": "≤ 2.5 in both modes",
+      "symbolic client CPU µs per read": round(symbolic.clientCpuMicros, 1),
+      "absolute client CPU µs per read": round(absolute.clientCpuMicros, 1),
+      "absolute / symbolic client CPU": round(absolute.clientCpuMicros / symbolic.clientCpuMicros),
+      "goal CPU": "absolute ≤ symbolic",
+      "symbolic garbage bytes per read": garbage(symbolicGarbage),
+      "absolute garbage bytes per read": garbage(absoluteGarbage),
+      "tags": `${SYMBOLIC_TAG} (optimized block), ${ABSOLUTE_TAG} (non-optimized block)`,
     };
 
     // --- 1 000-tag read against requests × echo round trip -------------------------------------
@@ -223,7 +288,10 @@ function childConfig(members: number, readMax: number): SimulatorConfig {
     port: 0,
     tagsPerReadMax: readMax,
     tagsPerWriteMax: readMax,
-    dataBlocks: [{ name: "Bench", number: 1, members: Array.from({ length: members }, (_, i) => ({ name: `T${i}`, type: "Int", value: i % 30000 })) }],
+    dataBlocks: [
+      { name: "Bench", number: 1, members: Array.from({ length: members }, (_, i) => ({ name: `T${i}`, type: "Int", value: i % 30000 })) },
+      { name: "Abs", number: 2, optimized: false, members: Array.from({ length: 64 }, (_, i) => ({ name: `T${i}`, type: "Int", value: i })) },
+    ],
   };
 }
 
