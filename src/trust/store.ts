@@ -138,6 +138,8 @@ export class CertificateStore extends EventEmitter {
   }
 
   private async ensureFolder(d: string): Promise<void> {
+    // A closed store makes nothing: its folder may be being removed (a redeploy, a test's clean-up).
+    if (this.closed) return;
     try {
       await fsp.mkdir(d, { recursive: true });
       await fsp.access(d, fs.constants.R_OK | fs.constants.W_OK);
@@ -244,7 +246,8 @@ export class CertificateStore extends EventEmitter {
       this.emit("warning", `certificate of ${der.length} bytes not stored in untrusted/ (limit ${MAX_CERTIFICATE_BYTES})`);
       return file;
     }
-    if (fs.existsSync(path.join(this.untrustedDir, name))) return file;
+    // Present already, or the store is closed (its connection is gone; its folder may be going too).
+    if (this.closed || fs.existsSync(path.join(this.untrustedDir, name))) return file;
     await atomicWrite(this.untrustedDir, name, der);
     await this.enforceCap(name);
     this.changed();
