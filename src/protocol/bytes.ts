@@ -137,7 +137,6 @@ export class ByteReader {
     return v;
   }
 
-  /** A copy of the next `n` bytes. */
   /** The next `n` bytes without copying them (for a caller that only looks at them). */
   view(n: number, what = "bytes"): Buffer {
     this.need(n, what);
@@ -147,6 +146,7 @@ export class ByteReader {
     return out;
   }
 
+  /** A copy of the next `n` bytes. */
   bytes(n: number, what = "bytes"): Buffer {
     this.need(n, what);
     const out = Buffer.from(this.buf.subarray(this.pos, this.pos + n));

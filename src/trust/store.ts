@@ -99,13 +99,14 @@ export class CertificateStore extends EventEmitter {
    */
   private changesReported = 1;
   private changesCaughtUp = 0;
-  /** A watcher reported something since the last scan (to notice a file system that drops events). */
-  private eventSinceScan = false;
+  /** changesReported when the last scan began (a scan that finds a change no one reported means dropped events). */
+  private reportedAtLastScan = 0;
   /** All four folders are watched and their events can be relied on: snapshots may skip the file system. */
   private eventsTrusted = false;
   /** Counts watcher sets; a scan compares with the last one only when both ran under the same set. */
   private watchGeneration = 0;
   private lastScanGeneration = -1;
+  /** Whether this store's change events are relied on: given, or decided once from the file system. */
   private trustWatchEvents: boolean | undefined;
 
   constructor(dir: string, options: StoreOptions = {}) {
@@ -162,9 +163,10 @@ export class CertificateStore extends EventEmitter {
     }
     const seen = this.changesReported;
     await this.ensureFolders();
-    // Watchers on the folders as they are now (one removed and made again is a new folder),
-    // set before the catch-up scan: a change after it is reported, one before it is listed.
-    this.rewatch();
+    // After a reported change, watchers on the folders as they are now (one removed and made
+    // again is a new folder), set before the catch-up scan: a change after it is reported, one
+    // before it is listed.
+    if (seen !== this.changesCaughtUp) this.rewatch();
     // The catch-up: every change a verification sees has been announced (a file added and
     // removed between two polls is not lost), and the folders are read again only when an
     // entry changed.
@@ -384,7 +386,7 @@ export class CertificateStore extends EventEmitter {
         all = false;
       }
     }
-    this.eventsTrusted = all && (this.trustWatchEvents ?? watchEventsReliable(this.dir));
+    this.eventsTrusted = all && (this.trustWatchEvents ??= watchEventsReliable(this.dir));
   }
 
   private unwatch(): void {
@@ -396,7 +398,6 @@ export class CertificateStore extends EventEmitter {
   /** Something in the folders changed: the next snapshot catches up, and listeners hear of it. */
   private changed(): void {
     this.changesReported++;
-    this.eventSinceScan = true;
     this.scheduleScan();
   }
 
@@ -417,15 +418,16 @@ export class CertificateStore extends EventEmitter {
 
   private async scanOnce(): Promise<void> {
     const keyBefore = this.folderKey;
-    const announced = this.eventSinceScan;
-    this.eventSinceScan = false;
+    const reported = this.changesReported;
+    const announced = reported !== this.reportedAtLastScan;
+    this.reportedAtLastScan = reported;
     // The last listing was made while the present watchers were already set: every change
     // since then should have been reported.
     const comparable = this.lastScanGeneration === this.watchGeneration;
     const generation = this.watchGeneration;
     const now = await this.fingerprintFolders();
     this.lastScanGeneration = generation;
-    if (comparable && generation === this.watchGeneration && this.folderKey !== keyBefore && !announced && !this.eventSinceScan && this.eventsTrusted) {
+    if (comparable && generation === this.watchGeneration && this.folderKey !== keyBefore && !announced && this.changesReported === reported && this.eventsTrusted) {
       // The folders changed and no watcher said so: this file system drops events. Snapshots
       // list the folders at every verification from now on.
       this.trustWatchEventsOff();

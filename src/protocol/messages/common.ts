@@ -146,7 +146,7 @@ export function isStandardQualifier(q: ObjectQualifier): boolean {
 export function readQualifierField(r: ByteReader): ObjectQualifier | undefined {
   // Nearly every message carries the standard bytes as they are: recognised without re-encoding.
   if (r.startsWith(OBJECT_QUALIFIER)) {
-    r.view(OBJECT_QUALIFIER.length);
+    r.skip(OBJECT_QUALIFIER.length);
     return undefined;
   }
   const q = readObjectQualifier(r);
