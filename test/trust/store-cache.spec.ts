@@ -158,6 +158,22 @@ describe("trust: a store whose change events are not relied on lists its folders
   });
 });
 
+describe("trust: a closed store", function () {
+  this.timeout(30_000);
+  const tempStore = useTempStore("s7-cache-closed-", { pollMs: 600_000, watch: true });
+
+  it("makes no folder and stores no certificate (its folder may be being removed)", async () => {
+    const store = tempStore();
+    store.close();
+    fs.rmSync(store.dir, { recursive: true, force: true });
+    const file = await store.storeUntrusted(testPki().selfSigned.der);
+    assert.match(file, /^untrusted\//);
+    const snap = await store.snapshot();
+    assert.deepEqual([snap.trusted.length, snap.untrusted.length], [0, 0]);
+    assert.equal(fs.existsSync(store.dir), false);
+  });
+});
+
 describe("trust: a change no watcher reports (a write through a shared memory map) turns the memory off", function () {
   this.timeout(30_000);
   // A quick poll: it is what finds the unreported change.
