@@ -130,6 +130,23 @@ describe("transport: secure channel over COTP on 127.0.0.1", function () {
     }
   });
 
+  it("a channel closed before it was started ends with the peer's close, not with the 2-second fallback", async () => {
+    const server = await echoServer(cert);
+    try {
+      const channel = await openSecureChannel({ host: "127.0.0.1", port: server.port, plc: "PLC1", verifier: new PinnedVerifier(cert.fingerprint256), connectTimeoutMs: 5000 });
+      let serverClosed = false;
+      while (server.channels.length === 0) await new Promise((r) => setTimeout(r, 5)); // the server side has its channel
+      server.channels[0]!.once("close", () => (serverClosed = true));
+      const fallback = new Promise<string>((resolve) => setTimeout(() => resolve("still open after 1 s"), 1000).unref());
+      const outcome = await Promise.race([channel.close().then(() => "closed"), fallback]);
+      assert.equal(outcome, "closed");
+      assert.equal(channel.isClosed, true);
+      assert.equal(serverClosed, true, "the server saw the close_notify / FIN first");
+    } finally {
+      await server.close();
+    }
+  });
+
   it("refuses a certificate the verifier rejects before any S7CommPlus byte is sent inside TLS", async () => {
     const server = await echoServer(cert);
     let pdusAtServer = 0;
