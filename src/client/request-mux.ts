@@ -248,6 +248,9 @@ export class RequestMultiplexer {
 
   private onClose(err?: S7Error): void {
     this.closedWith = err ?? new ConnectionError("ERR_S7_CONNECTION_CLOSED", "connection closed", { plc: this.plc });
-    this.failAll(err ?? new ConnectionError("ERR_S7_CONNECTION_CLOSED", "connection closed during response", { plc: this.plc }));
+    // An error (and its stack trace) only when a request is there to fail.
+    if (this.onWire !== undefined || this.waiting.length > 0) {
+      this.failAll(err ?? new ConnectionError("ERR_S7_CONNECTION_CLOSED", "connection closed during response", { plc: this.plc }));
+    }
   }
 }

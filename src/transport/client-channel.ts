@@ -57,11 +57,13 @@ export async function openSecureChannel(options: OpenChannelOptions): Promise<Se
 
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
+  let onLinkEnd: ((err?: S7Error) => void) | undefined;
   const failure = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new TimeoutError(`no answer from ${options.host}:${port} within ${deadlineMs} ms (${phase})`, { plc, transient: true })), deadlineMs);
     onAbort = () => reject(cancelled(plc));
     options.signal?.addEventListener("abort", onAbort, { once: true });
-    link.once("end", (err?: S7Error) => reject(err ?? new ConnectionError("ERR_S7_CONNECT", `${options.host}:${port} closed the connection during ${phase}`, { plc, transient: true })));
+    onLinkEnd = (err?: S7Error) => reject(err ?? new ConnectionError("ERR_S7_CONNECT", `${options.host}:${port} closed the connection during ${phase}`, { plc, transient: true }));
+    link.once("end", onLinkEnd);
   });
   failure.catch(() => undefined);
 
@@ -123,6 +125,8 @@ export async function openSecureChannel(options: OpenChannelOptions): Promise<Se
   } finally {
     clearTimeout(timer);
     if (onAbort) options.signal?.removeEventListener("abort", onAbort);
+    // Connected (or failed): the channel hears the link's end from now on.
+    if (onLinkEnd) link.off("end", onLinkEnd);
   }
 }
 
