@@ -4,8 +4,11 @@
  * beside Node-RED. Each figure is measured against a floor of the same run:
  *
  * - connect (TCP → session ready to read) against the bare TCP + COTP +
- *   InitSsl + TLS 1.3 handshake to the echo child;
- * - one-tag read latency against an echo of the same request/answer sizes;
+ *   InitSsl + TLS 1.3 handshake to the echo child, and against that
+ *   handshake followed by as many echo round trips as the session set-up
+ *   has requests;
+ * - one-tag read latency against an echo of the same request/answer sizes,
+ *   and the tail of a plain TLS socket (Node's own, no COTP) on this machine;
  * - a 1 000-tag read against requests on the wire × the echo round trip of
  *   those requests' sizes;
  * - the simulator's own CPU per request, read from the child.
@@ -18,6 +21,7 @@ import { PerformanceObserver } from "node:perf_hooks";
 import * as v8 from "node:v8";
 import * as net from "node:net";
 import * as readline from "node:readline";
+import * as tls from "node:tls";
 import { X509Certificate } from "node:crypto";
 import { ControllerSession } from "../src/client/controller-session.js";
 import { openSecureChannel } from "../src/transport/client-channel.js";
@@ -49,6 +53,10 @@ export interface TwoProcessInput {
 type Results = Record<string, Record<string, number | string>>;
 
 const SYMBOLIC_TAG = "Bench.T1";
+/** Requests of the session set-up after the handshake: CreateObject, session setup, limits, protection level. */
+const SETUP_ROUND_TRIPS = 4;
+/** About the size of a set-up request (S7CommPlus PDU). */
+const SETUP_REQUEST_BYTES = 90;
 /** An Int of the non-optimized block DB2 ("Abs"), read by address. */
 const ABSOLUTE_TAG = "DB2.DBW2";
 
@@ -169,6 +177,34 @@ export async function echoChannel(port: number, verifier: CertificateVerifier, r
   };
 }
 
+/**
+ * Round trips over Node's own TLS socket (no COTP, no S7CommPlus) to the
+ * "tls-echo" child: what this machine's scheduler leaves of a tail when the
+ * TLS runs natively under the socket.
+ */
+async function nativeTlsEcho(ready: { port: number; certPem: string }, requestBytes: number, warmup: number, rounds: number): Promise<number[]> {
+  const socket = tls.connect({ host: "127.0.0.1", port: ready.port, ca: ready.certPem, minVersion: "TLSv1.3" });
+  await new Promise<void>((resolve, reject) => {
+    socket.once("secureConnect", resolve);
+    socket.once("error", reject);
+  });
+  socket.setNoDelay(true);
+  const request = Buffer.alloc(requestBytes, 0x31);
+  const once = (): Promise<void> =>
+    new Promise((resolve) => {
+      socket.once("data", () => resolve());
+      socket.write(request);
+    });
+  try {
+    for (let i = 0; i < warmup; i++) await once();
+    const latencies: number[] = [];
+    for (let i = 0; i < rounds; i++) latencies.push(await timed(once));
+    return latencies;
+  } finally {
+    socket.destroy();
+  }
+}
+
 export async function twoProcess(input: TwoProcessInput): Promise<Results> {
   const results: Results = {};
   const rounds = input.quick ? 1000 : 5000;
@@ -176,6 +212,7 @@ export async function twoProcess(input: TwoProcessInput): Promise<Results> {
   const sim = await Child.start(["sim", String(input.members), String(input.readMax)]);
   const echoOne = await Child.start(["echo", String(input.oneTag.answer)]);
   const echoBulk = await Child.start(["echo", String(input.bulk.answer)]);
+  const tlsEcho = await Child.start(["tls-echo", String(input.oneTag.answer)]);
   const trust = trustingVerifierForPems([sim.ready.certPem]);
   const endpoint = { host: "127.0.0.1", port: sim.ready.port, accessPoint: "" };
   const open = (): Promise<ControllerSession> =>
@@ -184,6 +221,7 @@ export async function twoProcess(input: TwoProcessInput): Promise<Results> {
     // --- connect against the handshake floor, alternating ------------------------------------
     const connects: number[] = [];
     const handshakes: number[] = [];
+    const withRoundTrips: number[] = [];
     const pinned = new PinnedCertificate(echoOne.ready.certPem);
     for (let i = 0; i < (input.quick ? 20 : 60); i++) {
       let session: ControllerSession | undefined;
@@ -192,12 +230,22 @@ export async function twoProcess(input: TwoProcessInput): Promise<Results> {
       let channel: Awaited<ReturnType<typeof openSecureChannel>> | undefined;
       handshakes.push(await timed(async () => void (channel = await openSecureChannel({ host: "127.0.0.1", port: echoOne.ready.port, plc: "echo", verifier: pinned }))));
       await channel!.close();
+      let echo: Awaited<ReturnType<typeof echoChannel>> | undefined;
+      withRoundTrips.push(
+        await timed(async () => {
+          echo = await echoChannel(echoOne.ready.port, pinned, SETUP_REQUEST_BYTES);
+          for (let r = 0; r < SETUP_ROUND_TRIPS; r++) await echo.once();
+        }),
+      );
+      await echo!.close();
     }
     results["two processes: connect (TCP → ready to read)"] = {
       "ours median ms": round(median(connects), 2),
       "handshake floor median ms": round(median(handshakes), 2),
       "ratio": round(median(connects) / median(handshakes)),
       "goal": "≤ 1.15× the TCP + COTP + InitSsl + TLS 1.3 handshake",
+      [`handshake + ${SETUP_ROUND_TRIPS} echo round trips median ms`]: round(median(withRoundTrips), 2),
+      "ratio to handshake + round trips": round(median(connects) / median(withRoundTrips)),
     };
 
     // --- one-tag read latency against the echo floor ---------------------------------------
@@ -217,10 +265,14 @@ export async function twoProcess(input: TwoProcessInput): Promise<Results> {
     const floor: number[] = [];
     for (let i = 0; i < rounds; i++) floor.push(await timed(() => echo.once()));
     await echo.close();
+    const native = await nativeTlsEcho(tlsEcho.ready, input.oneTag.request, warmup, rounds);
     const ours = symbolic.latencies;
     results["two processes: one-tag read latency"] = {
       ...latencyFigures(ours, floor),
       "ours p99 / p50": round(percentile(ours, 99) / median(ours)),
+      "floor p99 / p50": round(percentile(floor, 99) / median(floor)),
+      "native TLS echo p50 ms": round(median(native), 3),
+      "native TLS echo p99 / p50": round(percentile(native, 99) / median(native)),
       "goal": "≤ 1.3× floor; p99 ≤ 2.5× p50",
       "client CPU µs per read": round(symbolic.clientCpuMicros, 1),
       "simulator CPU µs per read": round(simCpuPerRead, 1),
@@ -274,7 +326,7 @@ export async function twoProcess(input: TwoProcessInput): Promise<Results> {
     };
   } finally {
     trust.dispose();
-    await Promise.all([sim.child.stop(), echoOne.child.stop(), echoBulk.child.stop()]);
+    await Promise.all([sim.child.stop(), echoOne.child.stop(), echoBulk.child.stop(), tlsEcho.child.stop()]);
   }
   return results;
 }
@@ -301,6 +353,17 @@ async function runChild(kind: string, args: string[]): Promise<void> {
     const sim = await Simulator.start(childConfig(Number(args[0]), Number(args[1])));
     console.log(JSON.stringify({ port: sim.port, certPem: sim.certificatePem }));
     stop = () => sim.stop();
+  } else if (kind === "tls-echo") {
+    const cert = generateSelfSigned({ commonName: "TLS-ECHO", ipAddresses: ["127.0.0.1"] });
+    const answer = Buffer.alloc(Number(args[0]), 0x32);
+    const server = tls.createServer({ key: cert.keyPem, cert: cert.certPem, minVersion: "TLSv1.3" }, (socket) => {
+      socket.setNoDelay(true);
+      socket.on("data", () => socket.write(answer));
+      socket.on("error", () => socket.destroy());
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    console.log(JSON.stringify({ port: (server.address() as net.AddressInfo).port, certPem: cert.certPem }));
+    stop = () => new Promise((r) => server.close(() => r()));
   } else {
     const cert = generateSelfSigned({ commonName: "ECHO", ipAddresses: ["127.0.0.1"] });
     const answer = Buffer.alloc(Number(args[0]), 0x32);
