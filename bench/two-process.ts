@@ -112,13 +112,16 @@ const READ_BLOCK = 100;
 
 /**
  * `rounds` one-tag reads of each tag, one after another, the tags taking
- * turns in blocks so that every tag meets the same machine (a shared machine
- * drifts within seconds): latency of each read, client CPU per read.
+ * turns in blocks (A B B A …) so that every tag meets the same machine (a
+ * shared machine drifts within seconds): latency of each read, client CPU
+ * per read.
  */
 async function oneTagReads(s: ControllerSession, tags: readonly string[], rounds: number): Promise<ReadRun[]> {
   const runs = tags.map(() => ({ latencies: [] as number[], cpuMicros: 0 }));
   for (let done = 0; done < rounds; done += READ_BLOCK) {
-    for (let k = 0; k < tags.length; k++) {
+    // Every other round the other way round (A B, B A, …): no tag always comes first.
+    const order = (done / READ_BLOCK) % 2 === 0 ? tags.map((_, k) => k) : tags.map((_, k) => tags.length - 1 - k);
+    for (const k of order) {
       const run = runs[k]!;
       const tag = [tags[k]!];
       const start = process.cpuUsage();
