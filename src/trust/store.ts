@@ -155,11 +155,12 @@ export class CertificateStore extends EventEmitter {
       await this.ensureFolders();
       return this.load();
     }
-    if (this.eventsTrusted && this.changesCaughtUp === this.changesReported && this.cache !== undefined) {
+    if (this.currentInMemory() !== undefined) {
       // No watcher has reported a change since the last catch-up. The event of a change made
       // before this call is queued already: let the event loop deliver it, then decide.
       await afterPendingEvents();
-      if (this.eventsTrusted && this.changesCaughtUp === this.changesReported && this.cache !== undefined && this.cache.key === this.folderKey) return this.cache.snapshot;
+      const current = this.currentInMemory();
+      if (current !== undefined) return current;
     }
     const seen = this.changesReported;
     await this.ensureFolders();
@@ -186,6 +187,13 @@ export class CertificateStore extends EventEmitter {
   /** How many times the folders were read and parsed (for tests: the work a snapshot did). */
   get loads(): number {
     return this.loadCount;
+  }
+
+  /** The snapshot in memory, when the events are relied on and none was reported since the last catch-up. */
+  private currentInMemory(): StoreSnapshot | undefined {
+    const cache = this.cache;
+    const upToDate = this.eventsTrusted && this.changesCaughtUp === this.changesReported && cache !== undefined && cache.key === this.folderKey;
+    return upToDate ? cache.snapshot : undefined;
   }
 
   /** How many times the folders were listed (for tests: a snapshot served from memory lists nothing). */
