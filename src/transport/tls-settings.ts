@@ -7,6 +7,7 @@
  */
 import { constants } from "node:crypto";
 import * as tls from "node:tls";
+import { rememberBounded } from "../bounded-map.js";
 
 export type TlsVersionName = "TLSv1.3" | "TLSv1.2";
 
@@ -48,10 +49,7 @@ function sharedContext(key: string, make: () => tls.SecureContext): tls.SecureCo
   const known = contexts.get(key);
   if (known !== undefined) return known;
   // Made first: settings TLS refuses throw here and are never kept.
-  const made = make();
-  if (contexts.size >= MAX_CONTEXTS) contexts.delete(contexts.keys().next().value as string);
-  contexts.set(key, made);
-  return made;
+  return rememberBounded(contexts, key, make(), MAX_CONTEXTS);
 }
 
 export function clientContext(versions: readonly TlsVersionName[]): tls.SecureContext {

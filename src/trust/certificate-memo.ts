@@ -6,15 +6,9 @@
  * dropped first.
  */
 import { X509Certificate } from "node:crypto";
+import { rememberBounded } from "../bounded-map.js";
 
 const MAX_ENTRIES = 256;
-
-/** Bounded map, oldest entry dropped first. */
-function remember<K, V>(memo: Map<K, V>, key: K, value: V, maxEntries: number): V {
-  if (memo.size >= maxEntries) memo.delete(memo.keys().next().value as K);
-  memo.set(key, value);
-  return value;
-}
 
 export function memoByCertificate<T>(compute: (x: X509Certificate) => T, maxEntries = MAX_ENTRIES): (x: X509Certificate) => T {
   const memo = new Map<string, T>();
@@ -22,7 +16,7 @@ export function memoByCertificate<T>(compute: (x: X509Certificate) => T, maxEntr
     const key = x.fingerprint256;
     const known = memo.get(key);
     if (known !== undefined || memo.has(key)) return known as T;
-    return remember(memo, key, compute(x), maxEntries);
+    return rememberBounded(memo, key, compute(x), maxEntries);
   };
 }
 
@@ -37,5 +31,5 @@ const parsed = new Map<string, X509Certificate>();
  */
 export function certificateOf(der: Uint8Array): X509Certificate {
   const key = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString("latin1");
-  return parsed.get(key) ?? remember(parsed, key, new X509Certificate(der), MAX_ENTRIES);
+  return parsed.get(key) ?? rememberBounded(parsed, key, new X509Certificate(der), MAX_ENTRIES);
 }
