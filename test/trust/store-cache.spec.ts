@@ -28,6 +28,14 @@ describe("trust: a watched store keeps its verdict inputs in memory and still se
     pki = testPki();
   });
 
+  /** The controller's self-signed certificate refused twice (the first refusal stores it in untrusted/), and its file there. */
+  async function refusedAndWaiting(): Promise<{ verifier: DeviceCertificateVerifier; peer: { leaf: Buffer; intermediates: Buffer[] }; name: string }> {
+    const verifier = new DeviceCertificateVerifier({ store });
+    const peer = { leaf: pki.selfSigned.der, intermediates: [] };
+    await assert.rejects(verifier.verify(peer, target), refused("ERR_S7_UNTRUSTED"));
+    await assert.rejects(verifier.verify(peer, target), refused("ERR_S7_UNTRUSTED"));
+    return { verifier, peer, name: fs.readdirSync(store.untrustedDir)[0]! };
+  }
 
   it("no change → no re-read; a file moved into trusted/ by hand → the very next verification accepts it", async () => {
     const verifier = new DeviceCertificateVerifier({ store });
@@ -84,11 +92,7 @@ describe("trust: a watched store keeps its verdict inputs in memory and still se
   });
 
   it("two verifications at once after a change: neither is served from memory while the other is still catching up", async () => {
-    const verifier = new DeviceCertificateVerifier({ store });
-    const peer = { leaf: pki.selfSigned.der, intermediates: [] };
-    await assert.rejects(verifier.verify(peer, target), refused("ERR_S7_UNTRUSTED"));
-    await assert.rejects(verifier.verify(peer, target), refused("ERR_S7_UNTRUSTED"));
-    const name = fs.readdirSync(store.untrustedDir)[0]!;
+    const { verifier, peer, name } = await refusedAndWaiting();
     fs.renameSync(path.join(store.untrustedDir, name), path.join(store.trustedDir, name));
     await new Promise((resolve) => setTimeout(resolve, 50)); // the watcher has reported the move
     const [a, b] = await Promise.all([verifier.verify(peer, target), verifier.verify(peer, target)]);
@@ -97,11 +101,7 @@ describe("trust: a watched store keeps its verdict inputs in memory and still se
   });
 
   it("a certificate moved into trusted/ by another process is accepted by the very next verification", async () => {
-    const verifier = new DeviceCertificateVerifier({ store });
-    const peer = { leaf: pki.selfSigned.der, intermediates: [] };
-    await assert.rejects(verifier.verify(peer, target), refused("ERR_S7_UNTRUSTED"));
-    await assert.rejects(verifier.verify(peer, target), refused("ERR_S7_UNTRUSTED"));
-    const name = fs.readdirSync(store.untrustedDir)[0]!;
+    const { verifier, peer, name } = await refusedAndWaiting();
     const from = path.join(store.untrustedDir, name);
     const to = path.join(store.trustedDir, name);
     const moved = spawnSync(process.execPath, ["-e", `require("fs").renameSync(${JSON.stringify(from)}, ${JSON.stringify(to)})`]);
