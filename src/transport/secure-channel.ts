@@ -60,7 +60,6 @@ export class SecureChannel extends EventEmitter {
   private readonly link: CotpLink;
   private readonly parser: FrameParser;
   private closed = false;
-  private started = false;
   private closeError: S7Error | undefined;
   /** Fragments (or raw bytes) waiting for the write before them to complete. */
   private readonly outbox: Buffer[] = [];
@@ -119,7 +118,6 @@ export class SecureChannel extends EventEmitter {
 
   /** Starts delivering PDUs (call once listeners are attached). */
   start(): void {
-    this.started = true;
     this.tls.on("data", (chunk: Buffer) => this.onData(chunk));
     this.tls.on("error", (err: Error & { code?: string }) => this.end(this.classify(err)));
     this.tls.on("close", () => this.end(this.link.error));
@@ -169,8 +167,8 @@ export class SecureChannel extends EventEmitter {
         clearTimeout(timer);
         resolve();
       });
-      // A channel never started has no TLS listeners: the peer's close reaches it through the link.
-      if (!this.started) this.link.once("end", (err?: S7Error) => this.end(err));
+      // The peer's close ends the channel through the link too: a channel never started has no TLS listeners.
+      this.link.once("end", (err?: S7Error) => this.end(err));
       // What is queued still goes out, then close_notify.
       this.endWhenFlushed = true;
       this.flush();
