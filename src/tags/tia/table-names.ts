@@ -108,8 +108,9 @@ export class ConnectionTagTables {
         return name; // keep the name: the controller's refusal is the message
       }
     });
-    const back = new Map(sent.map((s, i) => [s, names[i]!]));
-    return { sent, flowName: (s) => back.get(s) ?? s };
+    // The way back is built when first asked for: through() maps back by position.
+    let back: Map<string, string> | undefined;
+    return { sent, flowName: (s) => (back ??= new Map(sent.map((x, i) => [x, names[i]!]))).get(s) ?? s };
   }
 
   /** Runs `io` with the controller's names and hands back outcomes under the names the flow used. */
